@@ -40,7 +40,9 @@ class _ExplainingTransport(httpx2.BaseTransport):
     """Wraps a transport so a refused connection names the URL and the next step.
 
     The SDK reports every network failure as ``APIConnectionError: Connection error.``; the
-    exception raised here becomes its cause, so the traceback says *which* URL failed.
+    exception raised here becomes its cause, so the traceback says *which* URL failed. It keeps
+    the original httpx2 type: the SDK only wraps (and retries) httpx2 errors, anything else
+    would escape it unwrapped.
     """
 
     def __init__(self, inner: httpx2.BaseTransport, hint: str) -> None:
@@ -52,8 +54,9 @@ class _ExplainingTransport(httpx2.BaseTransport):
             return self._inner.handle_request(request)
         except (httpx2.ConnectError, httpx2.ConnectTimeout) as err:
             origin = f"{request.url.scheme}://{request.url.netloc.decode()}"
-            raise EndpointUnreachableError(
-                f"Cannot reach {origin} ({type(err).__name__}). {self._hint} {_DOCTOR}"
+            raise type(err)(
+                f"Cannot reach {origin} ({type(err).__name__}). {self._hint} {_DOCTOR}",
+                request=request,
             ) from err
 
     def close(self) -> None:
