@@ -135,12 +135,13 @@ def run_checks(*, model: bool = True) -> list[Check]:
     steps += [check_model_file]
     if model:
         try:
-            backend = config.load_settings().backend
+            backend: str | None = config.load_settings().backend
         except errors.ConfigError:
-            backend = "local"
-        if backend == "local":
+            backend = None  # check_settings reports the one fix; a completion cannot run
+        if backend in ("local", None):
             steps.append(check_model_load)
-        steps.append(check_completion)
+        if backend is not None:
+            steps.append(check_completion)
     steps.append(check_widgets)
     return [step() for step in steps]
 
