@@ -65,7 +65,7 @@ BACKENDS: dict[str, Backend] = {
     "compatible": Backend(
         name="compatible",
         default_model="(the first model the server lists)",
-        description="any OpenAI-compatible server: Ollama, vLLM, LM Studio, a trainer's class server",
+        description="an OpenAI-compatible server: Ollama, vLLM, LM Studio, a class server",
         paid=False,
         needs=("OPENAI_BASE_URL",),
     ),
