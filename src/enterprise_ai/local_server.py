@@ -77,7 +77,9 @@ class LocalServer:
         path = model_path()
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
-        params.model_alias = MODEL_NAME  # what /v1/models and responses report, not a file path
+        # What /v1/models and responses report, not a file path. A set: xllamacpp would turn a
+        # plain string into a set of its characters and report the model as "-".
+        params.model_alias = {MODEL_NAME}
         params.n_parallel = n_parallel
         params.n_ctx = n_ctx * n_parallel  # each slot gets n_ctx tokens
         params.cpuparams.n_threads = n_threads or min(os.cpu_count() or 2, 8)
