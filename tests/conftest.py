@@ -1,0 +1,50 @@
+"""Shared test setup: a hermetic environment, and nbval settings for the course notebooks.
+
+Environment: tests never read the developer's ``.env`` (``COURSE_DOTENV=0``), and run on the
+offline model unless ``COURSE_BACKEND`` was exported on purpose. Kernels that nbval starts
+inherit these variables, so notebooks run under the same settings as ``make execute``.
+
+nbval: model-server logs and library warnings land on stderr and differ between machines, so
+stderr is not compared. pytest applies a conftest's *collection* hooks only to files under the
+conftest's own folder, and the notebooks live in ``notebooks/``, ``solutions/`` and
+``exercises/``; so the rule is registered as a plugin, which applies to every collected file.
+It is active whenever this file is loaded: ``pytest tests ...`` or, for notebook-only runs,
+``python -m pytest -p tests.conftest --nbval notebooks``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from enterprise_ai.notebooks import NOTEBOOK_ENVIRONMENT
+
+os.environ["COURSE_DOTENV"] = "0"
+os.environ.setdefault("COURSE_BACKEND", NOTEBOOK_ENVIRONMENT["COURSE_BACKEND"])
+os.environ.setdefault("PYTHONHASHSEED", NOTEBOOK_ENVIRONMENT["PYTHONHASHSEED"])
+os.environ.setdefault(
+    "PYDEVD_DISABLE_FILE_VALIDATION", NOTEBOOK_ENVIRONMENT["PYDEVD_DISABLE_FILE_VALIDATION"]
+)
+
+NBVAL_PLUGIN_NAME = "enterprise-ai-nbval-settings"
+
+
+class NbvalSettings:
+    """nbval adjustments for every notebook collected in this pytest run."""
+
+    @pytest.hookimpl
+    def pytest_collectstart(self, collector: pytest.Collector) -> None:
+        """Skip comparing stderr streams: server logs and warnings are not the lesson."""
+        path = getattr(collector, "path", None)
+        skip_compare = getattr(collector, "skip_compare", None)
+        if path is None or path.suffix != ".ipynb" or skip_compare is None:
+            return
+        if "stderr" not in skip_compare:
+            collector.skip_compare = (*skip_compare, "stderr")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Guarded: this file may be loaded twice, as tests/conftest.py and via -p tests.conftest.
+    if not config.pluginmanager.has_plugin(NBVAL_PLUGIN_NAME):
+        config.pluginmanager.register(NbvalSettings(), NBVAL_PLUGIN_NAME)
