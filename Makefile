@@ -29,8 +29,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# Jupyter refuses to run as root without --allow-root (containers, some WSL set-ups).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab notebooks/00_setup.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_setup.ipynb
 
 doctor: setup
 	$(BIN)/course doctor
