@@ -15,6 +15,7 @@ It is active whenever this file is loaded: ``pytest tests ...`` or, for notebook
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -48,3 +49,34 @@ def pytest_configure(config: pytest.Config) -> None:
     # Guarded: this file may be loaded twice, as tests/conftest.py and via -p tests.conftest.
     if not config.pluginmanager.has_plugin(NBVAL_PLUGIN_NAME):
         config.pluginmanager.register(NbvalSettings(), NBVAL_PLUGIN_NAME)
+
+
+#: Every variable that selects or configures a backend. Tests that need a known starting point
+#: use the ``clean_course_env`` fixture, which removes them all.
+COURSE_VARIABLES = (
+    "COURSE_BACKEND",
+    "COURSE_MODEL",
+    "COURSE_MODEL_PATH",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_VERSION",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_DEPLOYMENT",
+)
+
+
+@pytest.fixture
+def clean_course_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No backend settings at all, and no ``.env``: the state of a fresh laptop."""
+    for name in COURSE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COURSE_DOTENV", "0")
+
+
+@pytest.fixture
+def closed_loopback_url() -> str:
+    """A loopback URL where nothing listens, so a request there fails at once, offline."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"

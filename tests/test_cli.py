@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import types
 from pathlib import Path
 
 import pytest
+from conftest import COURSE_VARIABLES
 
 from enterprise_ai import cli
 from enterprise_ai.config import BACKENDS, mask_secret
@@ -22,17 +22,6 @@ from enterprise_ai.errors import PortInUseError
 
 FAKE_KEY = "sk-test-1234567890abcdefghij"
 COURSE = Path(sys.executable).with_name("course")
-COURSE_VARIABLES = [
-    "COURSE_BACKEND",
-    "COURSE_MODEL",
-    "COURSE_MODEL_PATH",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_VERSION",
-    "AZURE_OPENAI_ENDPOINT",
-    "AZURE_OPENAI_API_KEY",
-    "AZURE_OPENAI_DEPLOYMENT",
-]
 
 
 def run_course(
@@ -51,12 +40,6 @@ def run_course(
         timeout=timeout,
         check=False,
     )
-
-
-def _closed_loopback_url() -> str:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
@@ -88,8 +71,10 @@ def test_doctor_local_passes_every_check(tmp_path: Path) -> None:
     assert "All checks passed." in result.stdout
 
 
-def test_doctor_openai_with_unusable_key_fails_without_showing_it(tmp_path: Path) -> None:
-    url = _closed_loopback_url()  # a fake key must never reach a real API
+def test_doctor_openai_with_unusable_key_fails_without_showing_it(
+    tmp_path: Path, closed_loopback_url: str
+) -> None:
+    url = closed_loopback_url  # a fake key must never reach a real API
     result = run_course(
         "doctor",
         cwd=tmp_path,

@@ -6,7 +6,6 @@ reading switched off, so the developer's own ``.env`` or shell never changes a r
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import openai
@@ -22,24 +21,7 @@ from enterprise_ai.errors import (
 FAKE_KEY = "sk-test-1234567890abcdefghij"
 FAKE_AZURE_KEY = "sk-test-azure-0123456789abcdefghij"
 AZURE_ENDPOINT = "https://isar-cycles.openai.azure.com"
-COURSE_VARIABLES = [
-    "COURSE_BACKEND",
-    "COURSE_MODEL",
-    "COURSE_MODEL_PATH",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_VERSION",
-    "AZURE_OPENAI_ENDPOINT",
-    "AZURE_OPENAI_API_KEY",
-    "AZURE_OPENAI_DEPLOYMENT",
-]
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in COURSE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COURSE_DOTENV", "0")
+pytestmark = pytest.mark.usefixtures("clean_course_env")
 
 
 def _set_azure(monkeypatch: pytest.MonkeyPatch, *, skip: str | None = None) -> None:
@@ -52,13 +34,6 @@ def _set_azure(monkeypatch: pytest.MonkeyPatch, *, skip: str | None = None) -> N
     for name, value in values.items():
         if name != skip:
             monkeypatch.setenv(name, value)
-
-
-def _closed_loopback_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- which backend --------------------------------------------------------------------------
@@ -143,8 +118,10 @@ def test_get_client_openai_builds_a_client_without_sending(
     assert client.api_key == FAKE_KEY
 
 
-def test_openai_client_to_a_closed_port_names_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"http://127.0.0.1:{_closed_loopback_port()}"
+def test_openai_client_to_a_closed_port_names_the_url(
+    monkeypatch: pytest.MonkeyPatch, closed_loopback_url: str
+) -> None:
+    url = closed_loopback_url
     monkeypatch.setenv("COURSE_BACKEND", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", f"{url}/v1")
@@ -223,9 +200,9 @@ def test_compatible_base_url_must_be_a_url(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_unreachable_compatible_endpoint_names_url_and_doctor(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, closed_loopback_url: str
 ) -> None:
-    url = f"http://127.0.0.1:{_closed_loopback_port()}/v1"
+    url = f"{closed_loopback_url}/v1"
     monkeypatch.setenv("COURSE_BACKEND", "compatible")
     monkeypatch.setenv("OPENAI_BASE_URL", url)
     with pytest.raises(EndpointUnreachableError) as caught:

@@ -7,7 +7,6 @@ failing cases change one thing (an environment variable, a missing package) and 
 from __future__ import annotations
 
 import importlib.metadata
-import socket
 from types import SimpleNamespace
 
 import pytest
@@ -16,30 +15,7 @@ from enterprise_ai import doctor, errors, llm, local_server
 from enterprise_ai.config import BACKENDS, mask_secret
 
 FAKE_KEY = "sk-test-1234567890abcdefghij"
-COURSE_VARIABLES = [
-    "COURSE_BACKEND",
-    "COURSE_MODEL",
-    "COURSE_MODEL_PATH",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_VERSION",
-    "AZURE_OPENAI_ENDPOINT",
-    "AZURE_OPENAI_API_KEY",
-    "AZURE_OPENAI_DEPLOYMENT",
-]
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in COURSE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COURSE_DOTENV", "0")
-
-
-def _closed_loopback_url() -> str:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+pytestmark = pytest.mark.usefixtures("clean_course_env")
 
 
 def _names(checks: list[doctor.Check]) -> list[str]:
@@ -150,8 +126,10 @@ def test_check_completion_gets_a_real_answer() -> None:
     assert check.detail.startswith("'") and " tokens, " in check.detail
 
 
-def test_check_completion_reports_an_unreachable_api(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = _closed_loopback_url()
+def test_check_completion_reports_an_unreachable_api(
+    monkeypatch: pytest.MonkeyPatch, closed_loopback_url: str
+) -> None:
+    url = closed_loopback_url
     monkeypatch.setenv("COURSE_BACKEND", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", f"{url}/v1")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx2
@@ -109,6 +110,25 @@ def _compatible_models(base_url: str, api_key: str | None) -> tuple[str, ...]:
     return tuple(_check_reachable(base_url, api_key))
 
 
+def _connection(settings: Settings) -> dict[str, Any]:
+    """Where and how to connect: the keyword arguments shared by the sync and async clients."""
+    if settings.backend == "local":
+        from enterprise_ai.local_server import get_local_server
+
+        server = get_local_server()  # starts llama.cpp on first use
+        return {"base_url": f"{server.base_url}/v1", "api_key": "local-no-key-needed"}
+    if settings.backend == "azure":
+        return {
+            "azure_endpoint": settings.base_url,
+            "api_key": settings.api_key,
+            "api_version": settings.api_version,
+            "azure_deployment": settings.model,
+        }
+    if settings.backend == "compatible":
+        _compatible_models(settings.base_url, settings.api_key)  # fail fast, naming the URL
+    return {"base_url": settings.base_url, "api_key": settings.api_key or "no-key-needed"}
+
+
 def get_client(backend: str | None = None) -> openai.OpenAI:
     """Return an ``openai.OpenAI`` client for the active backend.
 
@@ -125,53 +145,20 @@ def get_client(backend: str | None = None) -> openai.OpenAI:
         ...     messages=[{"role": "user", "content": "Hello"}])
     """
     settings = load_settings(backend)
-    if settings.backend == "local":
-        from enterprise_ai.local_server import get_local_server
-
-        server = get_local_server()
-        return openai.OpenAI(
-            base_url=f"{server.base_url}/v1",
-            api_key="local-no-key-needed",
-            http_client=_http_client(settings),
-        )
-    if settings.backend == "azure":
-        return openai.AzureOpenAI(
-            azure_endpoint=settings.base_url,
-            api_key=settings.api_key,
-            api_version=settings.api_version,
-            azure_deployment=settings.model,
-            http_client=_http_client(settings),
-        )
-    if settings.backend == "compatible":
-        _compatible_models(settings.base_url, settings.api_key)
-    return openai.OpenAI(
-        base_url=settings.base_url,
-        api_key=settings.api_key or "no-key-needed",
-        http_client=_http_client(settings),
-    )
+    client_class = openai.AzureOpenAI if settings.backend == "azure" else openai.OpenAI
+    return client_class(**_connection(settings), http_client=_http_client(settings))
 
 
 def get_async_client(backend: str | None = None) -> openai.AsyncOpenAI:
     """Like :func:`get_client`, for ``async`` code such as the openai-agents SDK."""
     settings = load_settings(backend)
+    http_client = None
     if settings.backend == "local":
         from enterprise_ai.adapter import AsyncLocalAdapterTransport
-        from enterprise_ai.local_server import get_local_server
 
-        server = get_local_server()
-        return openai.AsyncOpenAI(
-            base_url=f"{server.base_url}/v1",
-            api_key="local-no-key-needed",
-            http_client=httpx2.AsyncClient(transport=AsyncLocalAdapterTransport(), timeout=120),
-        )
-    if settings.backend == "azure":
-        return openai.AsyncAzureOpenAI(
-            azure_endpoint=settings.base_url,
-            api_key=settings.api_key,
-            api_version=settings.api_version,
-            azure_deployment=settings.model,
-        )
-    return openai.AsyncOpenAI(base_url=settings.base_url, api_key=settings.api_key or "no-key")
+        http_client = httpx2.AsyncClient(transport=AsyncLocalAdapterTransport(), timeout=120)
+    client_class = openai.AsyncAzureOpenAI if settings.backend == "azure" else openai.AsyncOpenAI
+    return client_class(**_connection(settings), http_client=http_client)
 
 
 def default_model(backend: str | None = None) -> str:
