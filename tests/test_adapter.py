@@ -164,7 +164,12 @@ def test_responses_parse_returns_the_pydantic_model(
 
 def test_responses_stream_with_format_emits_the_standard_events(client: openai.OpenAI) -> None:
     with client.responses.stream(
-        model=MODEL, input="Printer broken, priority 2", text_format=Ticket, max_output_tokens=60
+        model=MODEL,
+        input="Printer broken, priority 2",
+        text_format=Ticket,
+        max_output_tokens=120,
+        temperature=0,
+        extra_body={"seed": 7},
     ) as stream:
         types = [event.type for event in stream]
         final = stream.get_final_response()
@@ -389,7 +394,7 @@ def test_same_request_twice_gives_the_same_answer(client: openai.OpenAI) -> None
             input="Printer broken, priority 2",
             text_format=Ticket,
             temperature=0,
-            max_output_tokens=60,
+            max_output_tokens=120,
             extra_body={"seed": 7},
         )
         call = tool.choices[0].message.tool_calls[0].function
@@ -450,7 +455,9 @@ def test_async_transport_parses_and_calls_tools(server: LocalServer) -> None:
                 model=MODEL,
                 input="Printer broken, priority 2",
                 text_format=Ticket,
-                max_output_tokens=60,
+                max_output_tokens=120,
+                temperature=0,
+                extra_body={"seed": 7},
             )
             tool = await client.chat.completions.create(
                 model=MODEL,
@@ -458,6 +465,7 @@ def test_async_transport_parses_and_calls_tools(server: LocalServer) -> None:
                 tools=TOOLS,
                 tool_choice="required",
                 max_tokens=40,
+                **SAMPLING,
             )
         return parsed.output_parsed, tool.choices[0].finish_reason
 
