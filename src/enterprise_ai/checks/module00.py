@@ -1,79 +1,41 @@
-"""Exercise checks: ``checks.ex00_1(ask)`` prints ✅ or "not yet: …, hint: …" and returns a bool.
-
-Rules every check follows:
-
-* it never raises, whatever the learner's code does (a stub returning ``None`` included), so
-  "Run all" on an exercise notebook always finishes;
-* it tests the learner's *code* on fixed inputs, usually with the scripted client from
-  :mod:`enterprise_ai.testing`, never the wording of a model's answer;
-* it reports the first problem only, with what it expected, what it got, and where to reread.
-
-Exercise ``exNN_K`` lives in ``exercises/NN_*.ipynb`` and is checked by ``checks.exNN_K``.
-"""
+"""Checks for exercises/00_setup.ipynb (lesson: notebooks/00_setup.ipynb)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from enterprise_ai.checks.feedback import call_learner_code, not_yet, passed
 from enterprise_ai.config import Settings
 from enterprise_ai.testing import ScriptedClient
 
-__all__ = ["ex00_1", "ex00_2", "ex00_3"]
-
-
-def _passed(label: str, message: str) -> bool:
-    print(f"✅ {label}: {message}")
-    return True
-
-
-def _not_yet(label: str, what: str, hint: str) -> bool:
-    print(f"not yet ({label}): {what}\n   hint: {hint}")
-    return False
-
-
-def _call(label: str, func: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-    """Call the learner's function; turn any exception into a friendly 'not yet'."""
-    if not callable(func):
-        return False, _not_yet(
-            label, f"expected a function, got {type(func).__name__}", "pass the function itself"
-        )
-    try:
-        return True, func(*args, **kwargs)
-    except NotImplementedError:
-        return False, _not_yet(label, "the function is not written yet", "replace the `...`")
-    except Exception as err:  # noqa: BLE001 - a check reports, it never raises
-        return False, _not_yet(
-            label,
-            f"calling it raised {type(err).__name__}: {err}",
-            "run the cell that defines it and read the error; compare with the lesson's code",
-        )
+__all__ = ["EX00_3_CASES", "ex00_1", "ex00_2", "ex00_3"]
 
 
 def _check_text_and_tokens(label: str, result: Any, expected_text: str, tokens: int) -> bool:
     """Shared by ex00_1 and ex00_2: the function returns ``(text, total_tokens)``."""
     if result is None:
-        return _not_yet(
+        return not_yet(
             label,
             "the function returned None",
             "end it with `return text, total_tokens`",
         )
     if not (isinstance(result, tuple) and len(result) == 2):
-        return _not_yet(
+        return not_yet(
             label,
             f"expected a tuple (text, total_tokens), got {result!r:.80}",
             "return two values: `return text, total_tokens`",
         )
     text, total = result
     if text != expected_text:
-        return _not_yet(
+        return not_yet(
             label,
             f"expected the model's text {expected_text!r}, got {text!r:.80}",
             "the text is in reply.choices[0].message.content (Chat) or response.output_text "
             "(Responses)",
         )
     if total != tokens:
-        return _not_yet(
+        return not_yet(
             label,
             f"expected total_tokens={tokens}, got {total!r}",
             "read it from the usage object: reply.usage.total_tokens",
@@ -87,17 +49,19 @@ def ex00_1(ask: Callable[..., Any]) -> bool:
     client = ScriptedClient(["Isar Cycles is based in Munich."])
     system = "You are the support assistant of Isar Cycles. Answer in one sentence."
     question = "Where is Isar Cycles based?"
-    ok, result = _call(label, ask, client, question, system=system, model="course-model")
+    ok, result = call_learner_code(
+        label, ask, client, question, system=system, model="course-model"
+    )
     if not ok:
         return False
     if result is None and not client.requests:
-        return _not_yet(
+        return not_yet(
             label,
             "ask() returned None without calling the model: it is not written yet",
             "call client.chat.completions.create(...) and `return text, total_tokens`",
         )
     if not client.requests:
-        return _not_yet(
+        return not_yet(
             label,
             "ask() never called client.chat.completions.create",
             "call the client that is passed in; don't create a new one inside ask()",
@@ -106,19 +70,19 @@ def ex00_1(ask: Callable[..., Any]) -> bool:
     messages = request.get("messages") or []
     if not messages or messages[0] != {"role": "system", "content": system}:
         first = messages[0] if messages else None
-        return _not_yet(
+        return not_yet(
             label,
             f"the first message should be the system prompt, got {first!r:.100}",
             'start messages with {"role": "system", "content": system}',
         )
     if {"role": "user", "content": question} not in messages:
-        return _not_yet(
+        return not_yet(
             label,
             "the question is not among the messages as a user message",
             'add {"role": "user", "content": question} after the system message',
         )
     if request.get("model") != "course-model":
-        return _not_yet(
+        return not_yet(
             label, f"model={request.get('model')!r} was sent", "pass model=model to create()"
         )
     expected_tokens = client.returned[-1].usage.total_tokens
@@ -126,7 +90,7 @@ def ex00_1(ask: Callable[..., Any]) -> bool:
         label, result, "Isar Cycles is based in Munich.", expected_tokens
     ):
         return False
-    return _passed(label, f"ask() sent a system prompt and returned {result!r}.")
+    return passed(label, f"ask() sent a system prompt and returned {result!r}.")
 
 
 def ex00_2(ask_responses: Callable[..., Any]) -> bool:
@@ -136,13 +100,13 @@ def ex00_2(ask_responses: Callable[..., Any]) -> bool:
     client = ScriptedClient([answer])
     instructions = "You are the support assistant of Isar Cycles."
     question = "How fast do you ship?"
-    ok, result = _call(
+    ok, result = call_learner_code(
         label, ask_responses, client, question, instructions=instructions, model="course-model"
     )
     if not ok:
         return False
     if result is None and not client.requests:
-        return _not_yet(
+        return not_yet(
             label,
             "ask_responses() returned None without calling the model: it is not written yet",
             "call client.responses.create(...) and `return text, total_tokens`",
@@ -150,18 +114,18 @@ def ex00_2(ask_responses: Callable[..., Any]) -> bool:
     calls = [r for r in client.requests if r["api"] == "responses"]
     if not calls:
         used = "client.chat.completions.create" if client.requests else "no API at all"
-        return _not_yet(
+        return not_yet(
             label, f"ask_responses() used {used}", "call client.responses.create(...) here"
         )
     request = calls[-1]
     if request.get("instructions") != instructions:
-        return _not_yet(
+        return not_yet(
             label,
             f"instructions={request.get('instructions')!r:.80} was sent",
             "pass instructions=instructions: the Responses API's system prompt",
         )
     if request.get("input") != question or request.get("model") != "course-model":
-        return _not_yet(
+        return not_yet(
             label,
             "the question or the model did not reach the API",
             "pass input=question and model=model",
@@ -169,7 +133,7 @@ def ex00_2(ask_responses: Callable[..., Any]) -> bool:
     expected_tokens = client.returned[-1].usage.total_tokens
     if not _check_text_and_tokens(label, result, answer, expected_tokens):
         return False
-    return _passed(label, f"ask_responses() used the Responses API and returned {result!r}.")
+    return passed(label, f"ask_responses() used the Responses API and returned {result!r}.")
 
 
 #: ex00_3's situations: where does a prompt go? (base URLs as a learner would configure them)
@@ -186,14 +150,14 @@ def ex00_3(answers: dict[str, Any]) -> bool:
     """Check a dict ``{situation: True/False}``: does the prompt leave this machine?"""
     label = "ex00_3"
     if not isinstance(answers, dict):
-        return _not_yet(
+        return not_yet(
             label, f"expected a dict, got {type(answers).__name__}", "keep the dict from the cell"
         )
     for situation, settings in EX00_3_CASES.items():
         given = answers.get(situation)
         expected = not settings.is_loopback
         if given is None or given is ...:
-            return _not_yet(
+            return not_yet(
                 label,
                 f"no answer yet for {situation!r}",
                 "replace each `...` with True (leaves the machine) or False",
@@ -206,9 +170,9 @@ def ex00_3(answers: dict[str, Any]) -> bool:
             )
             if settings.backend == "local":
                 why = "llama.cpp runs inside this machine"
-            return _not_yet(
+            return not_yet(
                 label,
                 f"{situation!r}: you said {given!r}, but {why}",
                 "look at the host part of the URL; see lesson 00, 'What runs where'",
             )
-    return _passed(label, "you know where each backend sends a prompt.")
+    return passed(label, "you know where each backend sends a prompt.")

@@ -1,0 +1,16 @@
+"""Exercise checks: ``checks.ex00_1(ask)`` prints ✅ or "not yet: …, hint: …" and returns a bool.
+
+Rules every check follows:
+
+* it never raises, whatever the learner's code does (a stub returning ``None`` included), so
+  "Run all" on an exercise notebook always finishes;
+* it tests the learner's *code* on fixed inputs, usually with the scripted client from
+  :mod:`enterprise_ai.testing`, never the wording of a model's answer;
+* it reports the first problem only, with what it expected, what it got, and where to reread.
+
+Exercise ``exNN_K`` lives in ``exercises/NN_*.ipynb`` and is checked by ``checks.exNN_K``.
+"""
+
+from enterprise_ai.checks.module00 import EX00_3_CASES, ex00_1, ex00_2, ex00_3
+
+__all__ = ["EX00_3_CASES", "ex00_1", "ex00_2", "ex00_3"]

@@ -1,0 +1,15 @@
+"""Interactive front ends (ipywidgets) over the library, one module per lesson.
+
+Widgets only arrange inputs and show results; the work happens in the library functions they
+call, which are tested on their own. Each widget:
+
+* runs once when created, so a notebook saved with widget state shows a real answer on the
+  published page;
+* shows errors inside the widget (a missing key, an unreachable server) instead of raising;
+* has a short ``text/plain`` form, so a page without widget support prints one readable line
+  rather than a wall of ``VBox(children=…)``. Lessons put a static table after each widget.
+"""
+
+from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
+
+__all__ = ["PromptPlayground", "prompt_playground"]
