@@ -1,4 +1,4 @@
-"""The ``course`` command: ``course doctor``, ``course serve``, ``course exercises``.
+"""The ``course`` command: ``doctor``, ``serve``, ``exercises`` and ``progress``.
 
 Introduced in notebooks/00_setup.ipynb (doctor) and book/setup.md (serve).
 """
@@ -34,6 +34,24 @@ def _exercises(args: argparse.Namespace) -> int:
     return notebooks.main(["check-sync" if args.check else "exercises"])
 
 
+def _progress(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from enterprise_ai.progress import format_progress, run_progress
+
+    paths = [Path(p) for p in args.notebooks] or sorted(Path("exercises").glob("*.ipynb"))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing or not paths:
+        print(
+            f"course progress: no notebook at {', '.join(missing) or 'exercises/*.ipynb'}. "
+            "Run it in the course folder, or pass the learner's notebooks.",
+            file=sys.stderr,
+        )
+        return 2
+    print(format_progress(run_progress(paths)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, separate from :func:`main` so tests can inspect it."""
     parser = argparse.ArgumentParser(
@@ -63,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="only report notebooks that are out of sync"
     )
     exercises.set_defaults(func=_exercises)
+    progress = sub.add_parser(
+        "progress", help="run exercise notebooks and list which checks pass (trainers)"
+    )
+    progress.add_argument("notebooks", nargs="*", help="default: exercises/*.ipynb")
+    progress.set_defaults(func=_progress)
     return parser
 
 
