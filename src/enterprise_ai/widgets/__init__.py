@@ -10,6 +10,7 @@ call, which are tested on their own. Each widget:
   rather than a wall of ``VBox(children=…)``. Lessons put a static table after each widget.
 """
 
+from enterprise_ai.widgets.cost_calculator import CostCalculator, cost_calculator
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
 
-__all__ = ["PromptPlayground", "prompt_playground"]
+__all__ = ["CostCalculator", "PromptPlayground", "cost_calculator", "prompt_playground"]
