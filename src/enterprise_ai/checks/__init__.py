@@ -12,5 +12,15 @@ Exercise ``exNN_K`` lives in ``exercises/NN_*.ipynb`` and is checked by ``checks
 """
 
 from enterprise_ai.checks.module00 import EX00_3_CASES, ex00_1, ex00_2, ex00_3
+from enterprise_ai.checks.module01 import EX01_PRICES, ex01_1, ex01_2, ex01_3
 
-__all__ = ["EX00_3_CASES", "ex00_1", "ex00_2", "ex00_3"]
+__all__ = [
+    "EX00_3_CASES",
+    "EX01_PRICES",
+    "ex00_1",
+    "ex00_2",
+    "ex00_3",
+    "ex01_1",
+    "ex01_2",
+    "ex01_3",
+]
