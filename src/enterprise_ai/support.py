@@ -1,0 +1,277 @@
+"""The grounded support bot: answer from Isar Cycles' articles, cite them, or pass to a human.
+
+:func:`answer` runs the whole pipeline for one customer question:
+
+1. **retrieve** the best chunks with :func:`enterprise_ai.kb.search`;
+2. **abstain** when even the best chunk scores below ``min_score``: the bot sends a fixed, polite
+   "I don't know, a colleague will answer" text and marks the question for a human. No model is
+   called, so nothing can be invented;
+3. **generate** an answer with the chunks in the prompt, each labelled with its article id, and
+   ask the model to cite ``[article-id]``;
+4. **check the citations**: an answer that cites nothing, or cites an article that was not
+   retrieved, is not trusted. The bot falls back to an *extractive* answer: the first sentences
+   of the best chunk, quoted, with its citation.
+
+Step 4 is the safeguard the tiny local model needs most; a stronger model trips it less often,
+but the check stays, because a stronger model's wrong citation is harder to spot.
+
+Example:
+    >>> from enterprise_ai.testing import ScriptedClient
+    >>> from enterprise_ai.kb import Index, chunk
+    >>> idx = Index(chunk("## Window\\nReturn within 30 days.", article_id="returns"))
+    >>> reply = answer("Can I return my bike?", client=ScriptedClient(["Yes [returns]."]),
+    ...                model="m", index=idx, min_score=0.1)
+    >>> reply.text, reply.citations, reply.escalate
+    ('Yes [returns].', ['returns'], False)
+
+Introduced in notebooks/03_grounded_bot.ipynb.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from enterprise_ai import kb
+
+__all__ = [
+    "ABSTAIN_TEXT",
+    "DEFAULT_MIN_SCORE",
+    "SYSTEM_PROMPT",
+    "Answer",
+    "answer",
+    "build_messages",
+    "extractive_answer",
+    "parse_citations",
+    "should_abstain",
+]
+
+#: The retrieval score below which the bot does not try to answer. Chosen from the evaluation
+#: set in notebooks/03_grounded_bot.ipynb (section "How sure is the search?").
+DEFAULT_MIN_SCORE = 1.5
+
+ABSTAIN_TEXT = (
+    "I'm sorry, I don't know the answer to that from our help articles. "
+    "I'll pass your question to a colleague, who will get back to you."
+)
+
+SYSTEM_PROMPT = (
+    "You are the customer support assistant of Isar Cycles GmbH, an e-bike maker in Munich. "
+    "Answer the customer's question using ONLY the help articles below. Keep it short: two or "
+    "three sentences. After each fact, write the id of the article it comes from in square "
+    "brackets, for example [returns]. If the articles do not answer the question, say that "
+    "you don't know."
+)
+
+_CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_-]*)(?:#\d+)?\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+", re.MULTILINE)
+
+Source = Literal["model", "extractive", "abstained"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot replies, and why.
+
+    Attributes:
+        question: the customer's question.
+        text: the reply the customer sees.
+        citations: the article ids the reply cites (every one of them was retrieved).
+        escalate: ``True`` if a human colleague must take over.
+        abstained: ``True`` if the bot did not try to answer (retrieval was too weak).
+        hits: the retrieved chunks the reply was based on, best first.
+        source: how ``text`` was made: ``"model"``, ``"extractive"`` (the safeguard quoted the
+            best chunk because the model's citations could not be trusted) or ``"abstained"``.
+        model_text: what the model wrote, also when it was rejected (``None`` if not called).
+    """
+
+    question: str
+    text: str
+    citations: list[str]
+    escalate: bool
+    abstained: bool
+    hits: list[kb.Hit] = field(default_factory=list)
+    source: Source = "model"
+    model_text: str | None = None
+
+    @property
+    def chunk_ids(self) -> list[str]:
+        """The ids of the retrieved chunks that belong to a cited article."""
+        return [h.chunk_id for h in self.hits if h.article_id in self.citations]
+
+    def _repr_html_(self) -> str:
+        badge = (
+            "<span style='background:#b00020;color:white;padding:1px 6px;border-radius:8px'>"
+            "escalated to a human</span> "
+            if self.escalate
+            else ""
+        )
+        cited = ", ".join(f"<code>{html.escape(c)}</code>" for c in self.citations) or "none"
+        return (
+            f"<div>{badge}<b>{html.escape(self.text)}</b><br>"
+            f"<small>sources: {cited} · made by: {self.source}</small></div>"
+        )
+
+
+def should_abstain(hits: Sequence[kb.Hit], *, min_score: float = DEFAULT_MIN_SCORE) -> bool:
+    """Abstain when nothing was found or the best hit scores below ``min_score``.
+
+    Introduced in notebooks/03_grounded_bot.ipynb.
+    """
+    return not hits or hits[0].score < min_score
+
+
+def build_messages(question: str, hits: Sequence[kb.Hit]) -> list[dict[str, str]]:
+    """The chat messages: instructions plus the retrieved chunks, each headed by its id.
+
+    Example:
+        >>> idx = kb.Index(kb.chunk("## Window\\nReturn within 30 days.", article_id="returns"))
+        >>> print(build_messages("Return?", idx.search("return"))[0]["content"].split("\\n\\n")[1])
+        [returns] Window
+        Return within 30 days.
+
+    Introduced in notebooks/03_grounded_bot.ipynb.
+    """
+    context = "\n\n".join(
+        f"[{h.article_id}] {h.chunk.section or h.chunk.title}\n{h.chunk.text}" for h in hits
+    )
+    return [
+        {"role": "system", "content": f"{SYSTEM_PROMPT}\n\n{context}"},
+        {"role": "user", "content": question},
+    ]
+
+
+def parse_citations(text: str) -> list[str]:
+    """The article ids cited as ``[article-id]`` (or ``[article-id#2]``), in order, once each.
+
+    Example:
+        >>> parse_citations("30 days [returns], 2 years [warranty] and [returns#2].")
+        ['returns', 'warranty']
+    """
+    return list(dict.fromkeys(m.group(1).lower() for m in _CITATION.finditer(text)))
+
+
+def extractive_answer(hit: kb.Hit, *, sentences: int = 2) -> str:
+    """The first ``sentences`` sentences of a chunk, with its citation: a safe fallback.
+
+    Example:
+        >>> idx = kb.Index(kb.chunk("## W\\nReturn in 30 days. Free label. Refund in 14 days.",
+        ...                         article_id="returns"))
+        >>> extractive_answer(idx.search("return")[0])
+        'From our help article: Return in 30 days. Free label. [returns]'
+
+    Introduced in notebooks/03_grounded_bot.ipynb.
+    """
+    plain = _LIST_MARKER.sub("", hit.chunk.text.replace("**", ""))
+    flat = " ".join(plain.split())
+    quoted = " ".join(_SENTENCE_END.split(flat)[:sentences])
+    return f"From our help article: {quoted} [{hit.article_id}]"
+
+
+def _structured_format(allowed_ids: Sequence[str]) -> dict[str, Any]:
+    """A JSON schema whose ``cited_ids`` may only hold retrieved ids: the server's grammar then
+    cannot write any other id."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "grounded_answer",
+            "strict": True,
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "answer": {"type": "string", "maxLength": 400},
+                    "cited_ids": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": list(allowed_ids)},
+                        "minItems": 1,
+                        "maxItems": 2,
+                    },
+                },
+                "required": ["answer", "cited_ids"],
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def _read_structured(content: str) -> tuple[str, list[str]]:
+    """``(answer, cited ids)`` from the JSON reply; ``("", [])`` if it is not that JSON."""
+    try:
+        data = json.loads(content)
+        text, cited = str(data["answer"]).strip(), data["cited_ids"]
+    except (ValueError, KeyError, TypeError):
+        return "", []
+    ids = [str(c).lower() for c in cited] if isinstance(cited, list) else []
+    ids = list(dict.fromkeys(ids))
+    if text and ids:
+        text = f"{text} " + " ".join(f"[{i}]" for i in ids)
+    return text, ids
+
+
+def answer(
+    question: str,
+    *,
+    client: Any = None,
+    model: str | None = None,
+    k: int = 3,
+    min_score: float = DEFAULT_MIN_SCORE,
+    index: kb.Index | None = None,
+    structured: bool = False,
+    max_tokens: int = 160,
+) -> Answer:
+    """Answer a customer question from the knowledge base, with citations, or escalate.
+
+    Args:
+        question: the customer's question.
+        client: an ``openai.OpenAI`` client (or :class:`~enterprise_ai.testing.ScriptedClient`);
+            default: :func:`enterprise_ai.llm.get_client`, created only if the model is needed.
+        model: the model ID; default: :func:`enterprise_ai.llm.default_model`.
+        k: how many chunks to retrieve and put into the prompt.
+        min_score: abstain (no model call) when the best chunk scores below this.
+        index: the search index; default: all Isar Cycles articles.
+        structured: ask for JSON ``{"answer", "cited_ids"}`` with the ids restricted to the
+            retrieved articles (constrained decoding) instead of free text with ``[id]`` tags.
+        max_tokens: the answer length limit, in tokens.
+
+    Returns:
+        An :class:`Answer`. Its ``citations`` only ever hold retrieved article ids.
+
+    Introduced in notebooks/03_grounded_bot.ipynb.
+    """
+    hits = kb.search(question, k=k, index=index)
+    if should_abstain(hits, min_score=min_score):
+        return Answer(question, ABSTAIN_TEXT, [], True, True, hits, "abstained")
+
+    if client is None or model is None:
+        from enterprise_ai import llm
+
+        client = client or llm.get_client()
+        model = model or llm.default_model()
+    retrieved = list(dict.fromkeys(h.article_id for h in hits))
+    request: dict[str, Any] = {
+        "model": model,
+        "messages": build_messages(question, hits),
+        "temperature": 0,
+        "seed": 42,
+        "max_tokens": max_tokens,
+    }
+    if structured:
+        request["response_format"] = _structured_format(retrieved)
+    reply = client.chat.completions.create(**request)
+    model_text = reply.choices[0].message.content or ""
+    if structured:
+        text, cited = _read_structured(model_text)
+    else:
+        text, cited = model_text.strip(), parse_citations(model_text)
+
+    if text and cited and set(cited) <= set(retrieved):
+        return Answer(question, text, cited, False, False, hits, "model", model_text)
+    fallback = extractive_answer(hits[0])
+    return Answer(
+        question, fallback, [hits[0].article_id], False, False, hits, "extractive", model_text
+    )

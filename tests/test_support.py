@@ -1,0 +1,134 @@
+"""Tests for enterprise_ai.support: the grounded bot (lesson 03).
+
+The pipeline is tested with the scripted client, so each path (cited answer, abstention,
+invalid citation) is pinned down exactly; one test runs the real local model end to end.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from enterprise_ai import kb, llm, support
+from enterprise_ai.testing import ScriptedClient
+
+ARTICLES = [
+    SimpleNamespace(
+        id="returns",
+        title="Returns and refunds",
+        text="## Return window\nYou can return a bike within 30 days of delivery. "
+        "We refund within 14 days.\n\n## Return label\nPrint the prepaid label in your account.",
+    ),
+    SimpleNamespace(
+        id="warranty",
+        title="Warranty",
+        text="## Frame\nThe frame has a 10-year warranty.\n## Battery\n"
+        "The battery has a 2-year warranty or 500 charge cycles.",
+    ),
+    SimpleNamespace(
+        id="payment",
+        title="Payment",
+        text="## Methods\nWe accept PayPal, credit card and invoice. Klarna is not offered.",
+    ),
+]
+QUESTION = "How many days do I have to return my bike?"
+
+
+@pytest.fixture(scope="module")
+def index() -> kb.Index:
+    return kb.Index(kb.chunk_all(ARTICLES))
+
+
+def test_a_cited_answer_is_kept_and_the_chunks_reach_the_prompt(index: kb.Index) -> None:
+    client = ScriptedClient(["You have 30 days [returns]."])
+    reply = support.answer(QUESTION, client=client, model="m", index=index, min_score=0.1)
+    assert (reply.text, reply.citations, reply.source) == (
+        "You have 30 days [returns].",
+        ["returns"],
+        "model",
+    )
+    assert not reply.escalate and not reply.abstained
+    assert reply.hits[0].article_id == "returns" and reply.chunk_ids[0] == "returns#1"
+    request = client.requests[0]
+    system = request["messages"][0]["content"]
+    assert "[returns] Return window\nYou can return a bike within 30 days" in system
+    assert request["messages"][1] == {"role": "user", "content": QUESTION}
+    assert request["temperature"] == 0 and "response_format" not in request
+
+
+def test_weak_retrieval_abstains_without_calling_the_model(index: kb.Index) -> None:
+    client = ScriptedClient(["I should never be asked."])
+    reply = support.answer(QUESTION, client=client, model="m", index=index, min_score=1000)
+    assert reply.abstained and reply.escalate
+    assert reply.text == support.ABSTAIN_TEXT and reply.citations == []
+    assert client.requests == []
+    nothing = support.answer("Wie ist das Wetter?", client=client, model="m", index=index)
+    assert nothing.abstained and nothing.hits == [] and client.requests == []
+
+
+@pytest.mark.parametrize(
+    "model_text",
+    [
+        "You have 30 days.",  # cites nothing
+        "You have 30 days [shipping-germany].",  # cites an article that was not retrieved
+        "You have 30 days [returns] [made-up].",  # one good, one invented
+        "",  # says nothing
+    ],
+)
+def test_untrusted_citations_fall_back_to_the_best_chunk(index: kb.Index, model_text: str) -> None:
+    client = ScriptedClient([model_text])
+    reply = support.answer(QUESTION, client=client, model="m", index=index, min_score=0.1)
+    assert reply.source == "extractive" and reply.model_text == model_text
+    assert reply.text == (
+        "From our help article: You can return a bike within 30 days of delivery. "
+        "We refund within 14 days. [returns]"
+    )
+    assert reply.citations == ["returns"] and not reply.escalate
+
+
+def test_structured_mode_restricts_cited_ids_to_the_retrieved_articles(index: kb.Index) -> None:
+    content = json.dumps({"answer": "30 days.", "cited_ids": ["returns"]})
+    client = ScriptedClient([content])
+    reply = support.answer(
+        QUESTION, client=client, model="m", index=index, min_score=0.1, structured=True
+    )
+    assert (reply.text, reply.citations, reply.source) == (
+        "30 days. [returns]",
+        ["returns"],
+        "model",
+    )
+    schema = client.requests[0]["response_format"]["json_schema"]["schema"]
+    retrieved = list(dict.fromkeys(h.article_id for h in reply.hits))
+    assert schema["properties"]["cited_ids"]["items"]["enum"] == retrieved
+
+    broken = ScriptedClient(['{"answer": "30 days", "cited_ids": ["ret'])  # cut off mid-JSON
+    reply = support.answer(
+        QUESTION, client=broken, model="m", index=index, min_score=0.1, structured=True
+    )
+    assert reply.source == "extractive" and reply.citations == ["returns"]
+
+
+def test_parse_citations_reads_ids_once_in_order() -> None:
+    text = "Frame 10 years [warranty], returns 30 days [Returns] and [warranty#2]; see [x y]."
+    assert support.parse_citations(text) == ["warranty", "returns"]
+    assert support.parse_citations("no brackets here") == []
+
+
+def test_should_abstain_uses_the_best_score(index: kb.Index) -> None:
+    hits = index.search(QUESTION)
+    assert support.should_abstain([], min_score=0.0)
+    assert support.should_abstain(hits, min_score=hits[0].score + 0.01)
+    assert not support.should_abstain(hits, min_score=hits[0].score)
+
+
+def test_the_real_model_answers_with_a_trusted_citation_or_the_fallback() -> None:
+    question = "Can I take my e-bike battery on a plane?"
+    reply = support.answer(
+        question, client=llm.get_client("local"), model=llm.default_model("local")
+    )
+    assert not reply.abstained and reply.hits[0].article_id == "battery-transport"
+    assert reply.model_text  # the model was asked and wrote something
+    assert reply.citations and set(reply.citations) <= {h.article_id for h in reply.hits}
+    assert reply.source in {"model", "extractive"} and reply.text.strip()
