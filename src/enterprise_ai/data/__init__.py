@@ -490,8 +490,9 @@ def orders_db() -> Path:
     Example:
         >>> import sqlite3
         >>> db = sqlite3.connect(orders_db())
-        >>> db.execute("SELECT count(*) FROM orders WHERE status = ?", ("delivered",)).fetchone()
-        (391,)
+        >>> query = "SELECT status, price_eur FROM orders WHERE order_id = ?"
+        >>> db.execute(query, ("IC-100001",)).fetchone()
+        ('delivered', 2499.0)
         >>> db.close()
 
     Introduced in notebooks/06_tools.ipynb.
