@@ -13,14 +13,34 @@ Exercise ``exNN_K`` lives in ``exercises/NN_*.ipynb`` and is checked by ``checks
 
 from enterprise_ai.checks.module00 import EX00_3_CASES, ex00_1, ex00_2, ex00_3
 from enterprise_ai.checks.module01 import EX01_PRICES, ex01_1, ex01_2, ex01_3
+from enterprise_ai.checks.module02 import ex02_1, ex02_2, ex02_3
+from enterprise_ai.checks.module03 import (
+    EX03_1_TEXT,
+    EX03_2_EXPECTED,
+    EX03_2_RETRIEVED,
+    EX03_3_CASES,
+    ex03_1,
+    ex03_2,
+    ex03_3,
+)
 
 __all__ = [
     "EX00_3_CASES",
     "EX01_PRICES",
+    "EX03_1_TEXT",
+    "EX03_2_EXPECTED",
+    "EX03_2_RETRIEVED",
+    "EX03_3_CASES",
     "ex00_1",
     "ex00_2",
     "ex00_3",
     "ex01_1",
     "ex01_2",
     "ex01_3",
+    "ex02_1",
+    "ex02_2",
+    "ex02_3",
+    "ex03_1",
+    "ex03_2",
+    "ex03_3",
 ]

@@ -12,5 +12,13 @@ call, which are tested on their own. Each widget:
 
 from enterprise_ai.widgets.cost_calculator import CostCalculator, cost_calculator
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
+from enterprise_ai.widgets.triage_explorer import TriageExplorer, triage_explorer
 
-__all__ = ["CostCalculator", "PromptPlayground", "cost_calculator", "prompt_playground"]
+__all__ = [
+    "CostCalculator",
+    "PromptPlayground",
+    "TriageExplorer",
+    "cost_calculator",
+    "prompt_playground",
+    "triage_explorer",
+]
