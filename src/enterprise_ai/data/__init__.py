@@ -231,9 +231,10 @@ def _read_csv(name: str, **options: Any) -> pd.DataFrame:
     return pd.read_csv(StringIO(_read_text(name)), keep_default_na=False, **options)
 
 
-def _empty_to_na(frame: pd.DataFrame, columns: list[str]) -> None:
+def _empty_to_missing(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Empty cells become missing values, so ``frame[column].isna()`` finds them."""
     for column in columns:
-        frame[column] = frame[column].replace("", pd.NA).astype("string")
+        frame[column] = frame[column].mask(frame[column] == "")
 
 
 @functools.cache
@@ -241,10 +242,7 @@ def _tickets() -> pd.DataFrame:
     frame = _read_csv("tickets.csv", dtype=str)
     frame["created_at"] = pd.to_datetime(frame["created_at"], format="ISO8601")
     frame["contains_pii"] = frame["contains_pii"].map({"true": True, "false": False}).astype(bool)
-    for column in ("channel", "language", "category", "urgency", "expected_action"):
-        frame[column] = frame[column].astype("category")
-    frame["urgency"] = frame["urgency"].cat.set_categories(list(URGENCIES), ordered=True)
-    _empty_to_na(frame, ["order_id"])
+    _empty_to_missing(frame, ["order_id"])
     return frame
 
 
@@ -252,9 +250,11 @@ def tickets() -> pd.DataFrame:
     """About 520 labelled support tickets in English and German.
 
     Columns: ``ticket_id`` (``T-0001`` …), ``created_at`` (datetime), ``channel``, ``language``,
-    ``customer_id``, ``order_id`` (``<NA>`` when the customer gave none), ``subject``, ``text``,
-    ``category`` (one of :data:`CATEGORIES`), ``urgency`` (ordered category, :data:`URGENCIES`),
-    ``contains_pii`` (bool), ``expected_action`` (one of :data:`EXPECTED_ACTIONS`).
+    ``customer_id``, ``order_id`` (missing when the ticket is not about one order), ``subject``,
+    ``text``, ``category`` (one of :data:`CATEGORIES`), ``urgency`` (one of :data:`URGENCIES`,
+    least to most urgent), ``contains_pii`` (bool), ``expected_action`` (one of
+    :data:`EXPECTED_ACTIONS`). Labels are plain strings, not pandas categoricals, so
+    comparisons and ``groupby`` behave the same on every pandas version.
 
     Returns:
         A copy, so changing it in a notebook does not change it for later cells.
@@ -285,8 +285,7 @@ def _orders() -> pd.DataFrame:
         frame["delivered_date"].replace("", None), format="ISO8601"
     )
     frame["price_eur"] = frame["price_eur"].astype(float)
-    frame["status"] = frame["status"].astype("category")
-    _empty_to_na(frame, ["note"])
+    _empty_to_missing(frame, ["note"])
     return frame
 
 
@@ -296,7 +295,7 @@ def orders() -> pd.DataFrame:
     Columns: ``order_id`` (``IC-100001`` …), ``customer_id``, ``order_date`` (datetime),
     ``product``, ``sku``, ``price_eur`` (float, incl. VAT), ``status`` (processing, shipped,
     delivered, returned, cancelled), ``shipping_country``, ``delivered_date`` (``NaT`` if not
-    delivered), ``note`` (the customer's free-text note or ``<NA>``; a few notes contain prompt
+    delivered), ``note`` (the customer's free-text note, missing if none; a few notes contain prompt
     injections on purpose, for modules 06 and 07: treat notes as untrusted data).
     """
     return _orders().copy()
