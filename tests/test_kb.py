@@ -136,3 +136,31 @@ def test_hit_at_k_counts_questions_with_a_source_in_the_top_k() -> None:
     assert kb.hit_at_k([], [], k=3) == 0.0
     with pytest.raises(ValueError, match="2 result lists but 1"):
         kb.hit_at_k(retrieved[:2], expected[:1], k=1)
+
+
+def test_checks_ex03_1_and_ex03_2_accept_the_library_and_reject_slips(capsys) -> None:
+    from enterprise_ai import checks
+
+    def chunk_markdown(text: str, *, max_chars: int) -> list[tuple[str, str]]:
+        return [(c.section, c.text) for c in kb.chunk(text, max_chars=max_chars, overlap=0)]
+
+    def drops_last_word(text: str, *, max_chars: int) -> list[tuple[str, str]]:
+        return [(h, t.rsplit(" ", 1)[0]) for h, t in chunk_markdown(text, max_chars=max_chars)]
+
+    def fixed_slices(text: str, *, max_chars: int) -> list[tuple[str, str]]:
+        return [("", text[i : i + max_chars]) for i in range(0, len(text), max_chars)]
+
+    assert checks.ex03_1(chunk_markdown)
+    assert not checks.ex03_1(drops_last_word)
+    assert "is missing from the chunks" in capsys.readouterr().out
+    assert not checks.ex03_1(fixed_slices)
+    assert not checks.ex03_1(lambda text, *, max_chars: None)
+
+    def counts(retrieved, expected, *, k):  # noqa: ANN001, ANN202
+        return sum(bool(set(r[:k]) & set(e)) for r, e in zip(retrieved, expected, strict=True))
+
+    assert checks.ex03_2(kb.hit_at_k)
+    capsys.readouterr()
+    assert not checks.ex03_2(counts)
+    assert "divide by the number of questions" in capsys.readouterr().out
+    assert not checks.ex03_2(lambda retrieved, expected, *, k: None)

@@ -124,11 +124,48 @@ def test_should_abstain_uses_the_best_score(index: kb.Index) -> None:
 
 
 def test_the_real_model_answers_with_a_trusted_citation_or_the_fallback() -> None:
-    question = "Can I take my e-bike battery on a plane?"
+    question = "How much is a spare 625 Wh battery?"
     reply = support.answer(
         question, client=llm.get_client("local"), model=llm.default_model("local")
     )
-    assert not reply.abstained and reply.hits[0].article_id == "battery-transport"
+    assert not reply.abstained and reply.hits[0].article_id == "accessories"
     assert reply.model_text  # the model was asked and wrote something
     assert reply.citations and set(reply.citations) <= {h.article_id for h in reply.hits}
     assert reply.source in {"model", "extractive"} and reply.text.strip()
+
+
+def test_support_chat_shows_sources_and_the_escalation_badge(index: kb.Index) -> None:
+    from enterprise_ai.widgets import SupportChat
+
+    chat = SupportChat(ScriptedClient(["30 days [returns]."]), model="m", index=index)
+    chat.min_score.value = 0.0
+    reply = chat.ask(QUESTION)
+    assert reply is chat.last_answer and reply.citations == ["returns"]
+    assert "30 days [returns]." in chat.reply.value and "escalated" not in chat.reply.value
+    assert chat.sources.titles[0].startswith("cited · returns#1")
+    chat.min_score.value = 8.0
+    assert chat.ask().abstained and "escalated to a human" in chat.reply.value
+    assert chat._repr_mimebundle_()["text/plain"].startswith("Support chat with sources")
+
+
+def test_support_chat_shows_errors_instead_of_raising(index: kb.Index) -> None:
+    from enterprise_ai.widgets import SupportChat
+
+    class Broken:
+        @property
+        def chat(self) -> None:
+            raise ConnectionError("model server is down")
+
+    chat = SupportChat(Broken(), model="m", index=index, min_score=0.0)
+    assert chat.ask(QUESTION) is None and chat.last_answer is None
+    assert "model server is down" in chat.reply.value
+
+
+def test_check_ex03_3_wants_a_threshold_between_the_two_groups(capsys) -> None:
+    from enterprise_ai import checks
+
+    assert checks.ex03_3(lambda scores: not scores or scores[0] < support.DEFAULT_MIN_SCORE)
+    assert not checks.ex03_3(lambda scores: not scores or scores[0] < 1.0)
+    assert "but the knowledge base does not answer it" in capsys.readouterr().out
+    assert not checks.ex03_3(lambda scores: scores[0] < 2.75)  # crashes on the empty list
+    assert not checks.ex03_3(lambda scores: None)

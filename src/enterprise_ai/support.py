@@ -52,7 +52,7 @@ __all__ = [
 
 #: The retrieval score below which the bot does not try to answer. Chosen from the evaluation
 #: set in notebooks/03_grounded_bot.ipynb (section "How sure is the search?").
-DEFAULT_MIN_SCORE = 1.5
+DEFAULT_MIN_SCORE = 2.75
 
 ABSTAIN_TEXT = (
     "I'm sorry, I don't know the answer to that from our help articles. "

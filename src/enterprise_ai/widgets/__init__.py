@@ -12,13 +12,16 @@ call, which are tested on their own. Each widget:
 
 from enterprise_ai.widgets.cost_calculator import CostCalculator, cost_calculator
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
+from enterprise_ai.widgets.support_chat import SupportChat, support_chat
 from enterprise_ai.widgets.triage_explorer import TriageExplorer, triage_explorer
 
 __all__ = [
     "CostCalculator",
     "PromptPlayground",
+    "SupportChat",
     "TriageExplorer",
     "cost_calculator",
     "prompt_playground",
+    "support_chat",
     "triage_explorer",
 ]
