@@ -18,18 +18,17 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx2
 import pandas as pd
+from matplotlib.figure import Figure
 
 from enterprise_ai.errors import CourseError, EndpointUnreachableError
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 __all__ = [
     "DEFAULT_USD_TO_EUR",
+    "ChartFigure",
     "USD_TO_EUR_AS_OF",
     "Latency",
     "UnknownModelError",
@@ -329,9 +328,22 @@ def _iso_date(value: Any) -> str:
     return pd.Timestamp(value).date().isoformat()
 
 
+class ChartFigure(Figure):
+    """A matplotlib ``Figure`` that shows itself as a PNG in any notebook, without pyplot.
+
+    Notebooks draw pyplot figures through the inline backend; a figure built directly (as
+    widgets must, to redraw without pyplot's global state) needs its own ``_repr_png_``.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def plot_monthly_costs(
     table: pd.DataFrame, *, highlight: str | None = None, title: str | None = None
-) -> Figure:
+) -> ChartFigure:
     """A horizontal bar chart of ``total_eur_per_month`` per model, readable on a projector.
 
     Args:
@@ -340,11 +352,10 @@ def plot_monthly_costs(
         title: the chart title (default: says what was projected).
 
     Returns:
-        A matplotlib ``Figure`` (not attached to pyplot, so widgets can redraw it freely).
+        A :class:`ChartFigure` (a matplotlib ``Figure`` not attached to pyplot, so widgets can
+        redraw it freely; ``.savefig("costs.png")`` saves it).
     """
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 0.7 * len(table) + 1.8), dpi=80)
+    figure = ChartFigure(figsize=(10, 0.7 * len(table) + 1.8), dpi=80)
     ax = figure.add_subplot()
     ordered = table.iloc[::-1]  # cheapest at the top
     colours = ["#d95f02" if m == highlight else "#7570b3" for m in ordered["model"]]
