@@ -136,8 +136,10 @@ class EvalQuestion:
         question: The question as a customer would ask it.
         language: ``"en"`` or ``"de"``.
         answerable: Whether the knowledge base answers it. A good bot abstains when it is False.
-        key_facts: Short strings a correct answer must contain; each appears literally
-            (case-insensitive) in one of the source articles. Empty when not answerable.
+        key_facts: Short strings a correct answer must contain; each appears literally in one
+            of the source articles (case-insensitive, once line breaks are read as spaces and
+            ``**`` bold markers are dropped). Empty when not answerable. German questions use
+            language-neutral facts (numbers, codes, names), so a German answer can match them.
         source_ids: Article ids that hold the answer. Empty when not answerable.
         category: The ticket category the question belongs to.
     """
