@@ -598,19 +598,25 @@ CLOSINGS = {
 }
 HURRY = {
     "en": (
-        "This is urgent – I need the bike for my commute on Monday.",
+        "This is urgent, please get back to me today.",
         "Please answer quickly, I have been waiting far too long.",
     ),
     "de": (
-        "Es ist dringend – ich brauche das Rad ab Montag für den Arbeitsweg.",
+        "Es ist dringend, bitte melden Sie sich noch heute.",
         "Bitte antworten Sie schnell, ich warte schon viel zu lange.",
     ),
 }
 WORKSHOPS = ("Schwabing", "Giesing", "Augsburg")
 
 
-def pii_lines(language: str, customer: dict[str, str], rng: random.Random) -> list[str]:
-    """One to two sentences that put personal data into a ticket (what module 05 redacts)."""
+def pii_lines(
+    language: str, customer: dict[str, str], rng: random.Random, *, about_money: bool
+) -> list[str]:
+    """One to two sentences that put personal data into a ticket (what module 05 redacts).
+
+    Bank details only appear where money goes back to the customer (returns, payment,
+    warranty); a customer reporting a smoking battery does not send an IBAN.
+    """
     iban = faker("de_DE").iban()
     iban_spaced = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
     address = f"{customer['street']}, {customer['postcode']} {customer['city']}"
@@ -618,20 +624,39 @@ def pii_lines(language: str, customer: dict[str, str], rng: random.Random) -> li
         "en": (
             f"You can reach me on {customer['phone']}.",
             f"Please reply to {customer['email']}.",
-            f"My IBAN for the refund is {rng.choice([iban, iban_spaced])}.",
             f"My address is {address}.",
             f"Call me back on {customer['phone']} or write to {customer['email']}.",
+            f"My IBAN for the refund is {rng.choice([iban, iban_spaced])}.",
         ),
         "de": (
             f"Sie erreichen mich unter {customer['phone']}.",
             f"Bitte antworten Sie an {customer['email']}.",
-            f"Meine IBAN für die Erstattung: {rng.choice([iban, iban_spaced])}.",
             f"Meine Adresse lautet {address}.",
             f"Rufen Sie mich bitte unter {customer['phone']} zurück oder schreiben Sie an "
             f"{customer['email']}.",
+            f"Meine IBAN für die Erstattung: {rng.choice([iban, iban_spaced])}.",
         ),
     }[language]
-    return rng.sample(options, k=rng.choice([1, 1, 2]))
+    if about_money:
+        return [options[-1], *rng.sample(options[:-1], k=rng.choice([0, 1]))]
+    return rng.sample(options[:-1], k=rng.choice([1, 1, 2]))
+
+
+#: Accessory names in German tickets (bike model names are the same in both languages).
+GERMAN_NAMES = {
+    "Spare battery 500 Wh": "Ersatzakku 500 Wh",
+    "Spare battery 625 Wh": "Ersatzakku 625 Wh",
+    "Original charger 4 A": "Original-Ladegerät 4 A",
+    "Helmet Isar Urban": "Helm Isar Urban",
+    "Frame lock with plug-in chain": "Rahmenschloss mit Einsteckkette",
+    "Pannier set 2 x 20 l": "Packtaschen-Set 2 x 20 l",
+    "Child seat for rear rack": "Kindersitz für den Gepäckträger",
+    "Phone mount with USB-C": "Handyhalterung mit USB-C",
+}
+
+
+def german_name(product: str, language: str) -> str:
+    return GERMAN_NAMES.get(product, product) if language == "de" else product
 
 
 def fill(template_text: str, slots: dict[str, str]) -> str:
@@ -690,7 +715,7 @@ def make_tickets(
         product = rng.choice(BIKES)
         slots = {
             "order_id": order["order_id"] if order else "",
-            "product": order["product"] if order else product.name,
+            "product": german_name(order["product"], language) if order else product.name,
             "order_date": order["order_date"] if order else "",
             "days": str(rng.randint(4, 16)),
             "km": str(rng.randint(5, 40)),
@@ -712,11 +737,14 @@ def make_tickets(
         contains_pii = rng.random() < 0.45
         sentences = [body]
         if contains_pii:
-            sentences += pii_lines(language, customer, rng)
+            about_money = category in {"returns", "payment", "warranty"} and rng.random() < 0.7
+            sentences += pii_lines(language, customer, rng, about_money=about_money)
         channels = ["email", "web_form", "chat", "phone_note"]
         channel = rng.choices(channels, weights=[45, 25, 20, 10])[0]
         if channel == "phone_note":
-            prefix = "Call note: " if language == "en" else "Telefonnotiz: "
+            prefix = (
+                "Call note, customer says: " if language == "en" else "Telefonnotiz, Kunde sagt: "
+            )
             text = prefix + " ".join(sentences)
             if contains_pii and rng.random() < 0.5:
                 text += f" ({customer['name']})"
