@@ -15,19 +15,21 @@ Example:
     >>> data.tickets().shape[0] >= 500
     True
 
-Introduced in notebooks/02_triage.ipynb (tickets) and notebooks/03_rag.ipynb (knowledge base);
+Introduced in notebooks/02_triage.ipynb (tickets) and notebooks/03_grounded_bot.ipynb (knowledge base);
 every later module uses it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from io import StringIO
 from pathlib import Path
 from typing import Any, Literal
 
@@ -228,8 +230,6 @@ def kb_article(article_id: str) -> Article:
 
 
 def _read_csv(name: str, **options: Any) -> pd.DataFrame:
-    from io import StringIO
-
     return pd.read_csv(StringIO(_read_text(name)), keep_default_na=False, **options)
 
 
@@ -425,8 +425,6 @@ CREATE INDEX orders_by_customer ON orders(customer_id);
 
 def _source_stamp() -> str:
     """A fingerprint of the CSVs the database is built from, stored inside the database."""
-    import hashlib
-
     digest = hashlib.sha256()
     for name in ("customers.csv", "orders.csv"):
         digest.update(_read_text(name).encode("utf-8"))
@@ -496,7 +494,7 @@ def orders_db() -> Path:
         ('delivered', 2499.0)
         >>> db.close()
 
-    Introduced in notebooks/06_tools.ipynb.
+    Used from module 06 (tools: looking up orders with parameterised queries) on.
     """
     path = working_dir() / _DB_NAME
     stamp = _source_stamp()
