@@ -15,8 +15,8 @@ Example:
     >>> data.tickets().shape[0] >= 500
     True
 
-Introduced in notebooks/02_triage.ipynb (tickets) and notebooks/03_grounded_bot.ipynb (knowledge base);
-every later module uses it.
+Introduced in notebooks/02_triage.ipynb (tickets) and notebooks/03_grounded_bot.ipynb
+(knowledge base); every later module uses it.
 """
 
 from __future__ import annotations
