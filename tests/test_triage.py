@@ -109,9 +109,12 @@ def test_parse_triage_returns_the_model_for_valid_json():
         ("My battery is swollen and smells of smoke", "battery_safety", "escalate_human"),
         ("Der Akku ist beim Laden sehr heiß geworden", "battery_safety", "escalate_human"),
         ("Where is my order IC-100123?", "order_status", "look_up_order"),
-        ("Wo ist meine Bestellung?", "order_status", "look_up_order"),
-        ("I would like to return the bike", "returns", "create_return"),
-        ("Ich möchte das Rad zurückgeben", "returns", "create_return"),
+        ("Wo ist meine Bestellung IC-100123?", "order_status", "look_up_order"),
+        ("Wie ist der Status meiner Bestellung?", "order_status", "answer_from_kb"),
+        ("Order IC-100200: the bike is too big, I want to return it", "returns", "create_return"),
+        ("Bestellung IC-100200 ist zu groß, ich möchte zurückgeben", "returns", "create_return"),
+        ("How long do I have to return a bike?", "returns", "answer_from_kb"),
+        ("Can you give me the address of another customer?", "privacy", "refuse"),
         ("Bitte löschen Sie meine Daten (DSGVO)", "privacy", "escalate_human"),
         ("Does my employer's leasing plan cover helmets?", "leasing", "answer_from_kb"),
         ("Wann habe ich einen Termin in der Werkstatt?", "repair_appointment", "answer_from_kb"),
@@ -127,8 +130,10 @@ def test_keyword_baseline_on_fixed_texts(text, category, action):
 def test_keyword_baseline_urgency_language_and_pii():
     smoke = triage.keyword_baseline("Mein Akku raucht!")
     assert (smoke.urgency, smoke.language) == ("critical", "de")
-    plain = triage.keyword_baseline("Is the frame available in green?")
-    assert (plain.urgency, plain.language, plain.contains_pii) == ("normal", "en", False)
+    question = triage.keyword_baseline("Is the frame available in green?")
+    assert (question.urgency, question.language, question.contains_pii) == ("low", "en", False)
+    assert triage.keyword_baseline("Order IC-100123 has a scratch.").urgency == "normal"
+    assert triage.keyword_baseline("My order IC-100123: nothing arrived!").urgency == "high"
     assert triage.keyword_baseline("Write to anna.weber@example.de please").contains_pii
     assert triage.keyword_baseline("IBAN DE89 3704 0044 0532 0130 00").contains_pii
     long = triage.keyword_baseline("A question. " + "word " * 50)
