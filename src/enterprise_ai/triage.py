@@ -88,7 +88,7 @@ ACTIONS: tuple[str, ...] = get_args(Action)
 METHODS: tuple[str, ...] = get_args(Method)
 
 #: The longest summary the schema accepts, in characters: one short line for a ticket list.
-SUMMARY_MAX_CHARS = 60
+SUMMARY_MAX_CHARS = 40
 
 
 class TicketTriage(BaseModel):
@@ -182,7 +182,7 @@ SYSTEM_PROMPT = (
     "language: en or de.\n"
     "contains_pii: true if the ticket contains a name, email, phone number, address or IBAN.\n"
     f"expected_action: one of {', '.join(ACTIONS)}.\n"
-    f"summary: at most 8 words, under {SUMMARY_MAX_CHARS} characters."
+    f"summary: at most 6 words, under {SUMMARY_MAX_CHARS} characters."
 )
 
 
@@ -244,7 +244,7 @@ FEW_SHOT_EXAMPLES: tuple[Example, ...] = (
         language="en",
         contains_pii=False,
         expected_action="escalate_human",
-        summary="Battery hot and smells burnt while charging",
+        summary="Battery hot, smells burnt",
     ),
     _example(
         "Unser Arbeitgeber bietet Dienstrad-Leasing an. Wie funktioniert das mit Ihnen?",
@@ -599,7 +599,7 @@ def classify(
     model: str | None = None,
     few_shot: Sequence[Example] | None = None,
     method: str = "zero_shot",
-    max_tokens: int = 100,
+    max_tokens: int = 80,
 ) -> TriageResult:
     """Triage one ticket with a model (zero- or few-shot) or with the keyword baseline.
 
@@ -657,7 +657,7 @@ def classify(
             {
                 "role": "user",
                 "content": f"That is not valid ({problem}). Reply again with the JSON object "
-                "only, on one line, with a summary of at most 8 words.",
+                "only, on one line, with a summary of at most 6 words.",
             },
         ]
     return TriageResult(

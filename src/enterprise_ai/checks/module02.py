@@ -51,7 +51,7 @@ EX02_1_INVALID: dict[str, str] = {
     "unknown urgency 'medium'": json.dumps({**_VALID, "urgency": "medium"}),
     "language 'fr' (only en and de)": json.dumps({**_VALID, "language": "fr"}),
     "unknown action 'call_customer'": json.dumps({**_VALID, "expected_action": "call_customer"}),
-    "a 61-character summary": json.dumps({**_VALID, "summary": "x" * 61}),
+    "a 41-character summary": json.dumps({**_VALID, "summary": "x" * 41}),
     "no urgency at all": json.dumps({k: v for k, v in _VALID.items() if k != "urgency"}),
     "an extra key 'confidence'": json.dumps({**_VALID, "confidence": 0.9}),
 }
@@ -114,7 +114,7 @@ def ex02_1(schema: Any) -> bool:
         if _rejects(schema, raw) is not True:
             fix = "use Literal[...] with the allowed values"
             if "summary" in name:
-                fix = "use Field(max_length=60) for summary"
+                fix = "use Field(max_length=40) for summary"
             elif "extra key" in name:
                 fix = 'add model_config = ConfigDict(extra="forbid")'
             elif "no urgency" in name:
