@@ -24,6 +24,7 @@ import httpx2
 import pandas as pd
 from matplotlib.figure import Figure
 
+from enterprise_ai import data
 from enterprise_ai.errors import CourseError, EndpointUnreachableError
 
 __all__ = [
@@ -80,26 +81,16 @@ class UnknownModelError(CourseError, KeyError):
 def load_prices() -> pd.DataFrame:
     """The course's example price table, one row per model (USD per 1M tokens).
 
-    Read through :func:`enterprise_ai.data.prices` when the data package provides it, so every
-    lesson reads company data the same way; otherwise straight from the package file.
+    Read through :func:`enterprise_ai.data.prices`, like all company data in the course; the
+    file is ``enterprise_ai/data/prices.csv``. Pass your own table as ``prices=`` to any
+    function here to use your negotiated prices instead.
 
     Example:
         >>> table = load_prices()
         >>> table.loc[table["model"] == "gpt-4.1-mini", "input_usd_per_1m"].item()
         0.4
     """
-    try:
-        from enterprise_ai import data
-
-        loader = getattr(data, "prices", None)
-    except ImportError:
-        loader = None
-    if callable(loader):
-        return loader()
-    from importlib.resources import files
-
-    text = files("enterprise_ai").joinpath("data/prices.csv").read_text(encoding="utf-8")
-    return pd.read_csv(io.StringIO(text))
+    return data.prices()
 
 
 def _price_row(model: str, prices: pd.DataFrame | None) -> pd.Series:
