@@ -26,10 +26,13 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import bm25s
 import numpy as np
+
+if TYPE_CHECKING:
+    from enterprise_ai.data import Article
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
@@ -129,7 +132,7 @@ class Hit:
         return f"Hit(rank={self.rank}, score={self.score:.2f}, chunk={self.chunk.id!r})"
 
 
-def load() -> list[Any]:
+def load() -> list[Article]:
     """The knowledge-base articles of Isar Cycles, as ``enterprise_ai.data.Article`` objects.
 
     Introduced in notebooks/03_grounded_bot.ipynb.
