@@ -10,9 +10,15 @@ Modules (dependencies point one way, top to bottom):
     config, errors   settings and the model table; errors that name their fix
     local_server     SmolLM2 in llama.cpp on 127.0.0.1
     adapter          makes the local server speak tool calls and structured Responses
-    llm              get_client(), default_model(), backend_info()
+    llm              get_client(), default_model(), backend_info()              (lesson 00)
+    data             Isar Cycles' knowledge base, tickets, orders, eval and red-team sets
+    costs            tokens, context, latency, EUR per call and per month      (lesson 01)
+    triage           ticket triage with a schema, a keyword baseline, evaluation (lesson 02)
+    kb, support      chunking, BM25 search, grounded answers with citations     (lesson 03)
+    testing          ScriptedClient: test LLM code without a model
     widgets, checks  notebook front ends and exercise checks
-    cli              the `course` command
+    notebooks        exercises from solutions, reproducible execution
+    doctor, serve, progress, cli   the `course` command
 """
 
 from enterprise_ai import config, errors, llm
