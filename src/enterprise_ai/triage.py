@@ -715,7 +715,7 @@ def evaluate(
         model = model or llm.default_model()
     rows = []
     records = tickets.to_dict("records")
-    for ticket in tqdm(records, desc=method, disable=not progress, leave=False):
+    for ticket in tqdm(records, desc=method, disable=not progress):
         result = classify(
             ticket_text(ticket), client=client, model=model, few_shot=few_shot, method=method
         )
