@@ -131,7 +131,7 @@ def test_chat_parse_returns_the_pydantic_model(client: openai.OpenAI) -> None:
         model=MODEL,
         messages=[{"role": "user", "content": "Open a ticket: printer broken, priority 2"}],
         response_format=Ticket,
-        max_tokens=60,
+        max_tokens=120,
         **SAMPLING,
     )
     assert isinstance(completion.choices[0].message.parsed, Ticket)
@@ -331,7 +331,9 @@ def test_responses_tools_two_turns(client: openai.OpenAI) -> None:
         input="What's the weather in Berlin?",
         tools=[tool],
         tool_choice="required",
-        max_output_tokens=40,
+        max_output_tokens=80,
+        temperature=0,
+        extra_body={"seed": 7},
     )
     (call,) = first.output
     assert call.type == "function_call" and call.name == "get_weather"
@@ -342,7 +344,12 @@ def test_responses_tools_two_turns(client: openai.OpenAI) -> None:
         {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "sunny"}'},
     ]
     final = client.responses.create(
-        model=MODEL, input=conversation, tools=[tool], tool_choice="none", max_output_tokens=40
+        model=MODEL,
+        input=conversation,
+        tools=[tool],
+        tool_choice="none",
+        max_output_tokens=40,
+        temperature=0,
     )
     assert final.output[0].type == "message"
     assert final.output_text.strip()

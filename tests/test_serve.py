@@ -130,7 +130,12 @@ def test_tool_calls_work_through_the_proxy(learner: openai.OpenAI) -> None:
 
 def test_responses_parse_works_through_the_proxy(learner: openai.OpenAI) -> None:
     response = learner.responses.parse(
-        model=MODEL, input="Printer broken, priority 2", text_format=Ticket, max_output_tokens=60
+        model=MODEL,
+        input="Printer broken, priority 2",
+        text_format=Ticket,
+        max_output_tokens=150,
+        temperature=0,
+        extra_body={"seed": 7},
     )
     assert isinstance(response.output_parsed, Ticket)
 
