@@ -311,3 +311,12 @@ def test_classify_with_the_real_model_returns_a_valid_triage_or_the_fallback():
     else:
         assert result.category in triage.CATEGORIES
         assert len(result.triage.summary) <= triage.SUMMARY_MAX_CHARS
+
+
+def test_schema_labels_are_the_data_labels():
+    """The schema spells its labels out for readers; they must stay those of the data."""
+    from enterprise_ai import data
+
+    assert triage.CATEGORIES == data.CATEGORIES
+    assert triage.URGENCIES == data.URGENCIES
+    assert set(triage.ACTIONS) == set(data.EXPECTED_ACTIONS)
