@@ -14,13 +14,14 @@ import ipywidgets as w
 import pandas as pd
 
 from enterprise_ai import costs
+from enterprise_ai.widgets.base import CourseWidget
 
 __all__ = ["CostCalculator", "cost_calculator"]
 
 _SLIDER = {"style": {"description_width": "150px"}, "layout": w.Layout(width="520px")}
 
 
-class CostCalculator:
+class CostCalculator(CourseWidget):
     """Sliders for the workload, a model picker, and a bar chart of monthly cost per model.
 
     Args:
@@ -36,6 +37,11 @@ class CostCalculator:
     Attributes:
         table: the last projection (a ``DataFrame``), or ``None`` if the last update failed.
     """
+
+    plain_text = (
+        "Cost calculator (interactive in JupyterLab; the table and chart below show 1,000 "
+        "tickets/day)"
+    )
 
     def __init__(
         self,
@@ -154,14 +160,6 @@ class CostCalculator:
             "in prices.csv before budgeting.</small>"
         )
         return table
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = (
-            "Cost calculator (interactive in JupyterLab; the table and chart below show 1,000 "
-            "tickets/day)"
-        )
-        return bundle
 
 
 def cost_calculator(**kwargs: Any) -> CostCalculator:

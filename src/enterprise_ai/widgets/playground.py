@@ -13,6 +13,7 @@ import ipywidgets as w
 
 from enterprise_ai import config, llm
 from enterprise_ai.errors import CourseError
+from enterprise_ai.widgets.base import CourseWidget
 
 __all__ = ["PromptPlayground", "prompt_playground"]
 
@@ -23,7 +24,7 @@ def _error_html(message: str) -> str:
     return f"<div style='color:#b00020'><b>Not sent.</b> {html.escape(message)}</div>"
 
 
-class PromptPlayground:
+class PromptPlayground(CourseWidget):
     """Backend picker + prompt playground: system prompt, user prompt, temperature, max tokens.
 
     Args:
@@ -37,6 +38,10 @@ class PromptPlayground:
     Attributes:
         last_reply: the last ``ChatCompletion`` (or ``None`` if the last call failed).
     """
+
+    plain_text = (
+        "Prompt playground (interactive in JupyterLab; the table below shows a stored example)"
+    )
 
     def __init__(
         self,
@@ -156,13 +161,6 @@ class PromptPlayground:
         )
         self.last_reply = reply
         return reply
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = (
-            "Prompt playground (interactive in JupyterLab; the table below shows a stored example)"
-        )
-        return bundle
 
 
 def prompt_playground(**kwargs: Any) -> PromptPlayground:

@@ -14,6 +14,7 @@ from typing import Any
 import ipywidgets as w
 
 from enterprise_ai import kb, support
+from enterprise_ai.widgets.base import CourseWidget
 
 __all__ = ["SupportChat", "support_chat"]
 
@@ -33,7 +34,7 @@ def _error_html(message: str) -> str:
     return f"<div style='color:#b00020'><b>Not answered.</b> {html.escape(message)}</div>"
 
 
-class SupportChat:
+class SupportChat(CourseWidget):
     """A chat box over :func:`enterprise_ai.support.answer`, with sources and escalation badge.
 
     Args:
@@ -48,6 +49,11 @@ class SupportChat:
         last_answer: the last :class:`~enterprise_ai.support.Answer` (``None`` if it failed).
         history: every ``Answer`` of this chat, oldest first.
     """
+
+    plain_text = (
+        "Support chat with sources (interactive in JupyterLab; the table below shows "
+        "stored examples)"
+    )
 
     def __init__(
         self,
@@ -136,14 +142,6 @@ class SupportChat:
         self.sources.children = tuple(panels)
         self.sources.titles = tuple(titles)
         self.sources.selected_index = None
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = (
-            "Support chat with sources (interactive in JupyterLab; the table below shows "
-            "stored examples)"
-        )
-        return bundle
 
 
 def support_chat(**kwargs: Any) -> SupportChat:

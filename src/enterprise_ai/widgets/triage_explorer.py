@@ -12,6 +12,7 @@ import ipywidgets as w
 import pandas as pd
 
 from enterprise_ai import triage
+from enterprise_ai.widgets.base import CourseWidget
 
 __all__ = ["TriageExplorer", "triage_explorer"]
 
@@ -23,7 +24,7 @@ def _error_html(message: str) -> str:
     return f"<div style='color:#b00020'><b>Not classified.</b> {html.escape(message)}</div>"
 
 
-class TriageExplorer:
+class TriageExplorer(CourseWidget):
     """Run one triage method on one ticket and show the result next to the ticket's label.
 
     Args:
@@ -35,6 +36,10 @@ class TriageExplorer:
     Attributes:
         last_result: the last :class:`~enterprise_ai.triage.TriageResult`, or ``None``.
     """
+
+    plain_text = (
+        "Triage explorer (interactive in JupyterLab; the table below shows stored examples)"
+    )
 
     def __init__(
         self,
@@ -142,13 +147,6 @@ class TriageExplorer:
             f"{''.join(rows)}</table><small>{html.escape(found.method)} · "
             f"{html.escape(status)} · {found.seconds:.1f} s</small>"
         )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = (
-            "Triage explorer (interactive in JupyterLab; the table below shows stored examples)"
-        )
-        return bundle
 
 
 def triage_explorer(tickets: pd.DataFrame | None = None, **kwargs: Any) -> TriageExplorer:
