@@ -20,7 +20,7 @@ from enterprise_ai import cli
 from enterprise_ai.config import BACKENDS, mask_secret
 from enterprise_ai.errors import PortInUseError
 
-FAKE_KEY = "sk-test-1234567890abcdefghij"
+FAKE_KEY = "fake-test-key-1234567890abcdefghij"
 COURSE = Path(sys.executable).with_name("course")
 
 

@@ -74,16 +74,16 @@ def test_a_server_that_refuses_the_key_says_which_variable_to_set(
     params.n_ctx = 512
     params.cpuparams.n_threads = 1
     params.verbosity = -1
-    params.api_keys = ["sk-test-class-server-key-0123456789"]
+    params.api_keys = ["fake-class-server-key-0123456789"]
     protected = xllamacpp.Server(params)
     try:
         url = f"{protected.listening_address.rstrip('/')}/v1"
         monkeypatch.setenv("OPENAI_BASE_URL", url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-wrong-key-0123456789abcd")
+        monkeypatch.setenv("OPENAI_API_KEY", "fake-wrong-key-0123456789abcd")
         with pytest.raises(EndpointUnreachableError) as caught:
             llm.get_client()
         assert f"{url} refused the API key (401)" in str(caught.value)
         assert "OPENAI_API_KEY" in str(caught.value)
-        assert "sk-test-wrong-key" not in str(caught.value)
+        assert "fake-wrong-key" not in str(caught.value)
     finally:
         del protected

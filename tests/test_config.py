@@ -18,8 +18,8 @@ from enterprise_ai.errors import (
     UnknownBackendError,
 )
 
-FAKE_KEY = "sk-test-1234567890abcdefghij"
-FAKE_AZURE_KEY = "sk-test-azure-0123456789abcdefghij"
+FAKE_KEY = "fake-test-key-1234567890abcdefghij"
+FAKE_AZURE_KEY = "fake-azure-key-0123456789abcdefghij"
 AZURE_ENDPOINT = "https://isar-cycles.openai.azure.com"
 pytestmark = pytest.mark.usefixtures("clean_course_env")
 
@@ -287,7 +287,7 @@ def test_backend_info_compatible_says_where_data_goes(
         ("", "(not set)"),
         ("short", "****"),
         ("12345678", "****"),
-        (FAKE_KEY, "sk-…ghij"),
+        (FAKE_KEY, "fak…ghij"),
     ],
 )
 def test_mask_secret(value: str | None, shown: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from enterprise_ai import doctor, errors, llm, local_server
 from enterprise_ai.config import BACKENDS, mask_secret
 
-FAKE_KEY = "sk-test-1234567890abcdefghij"
+FAKE_KEY = "fake-test-key-1234567890abcdefghij"
 pytestmark = pytest.mark.usefixtures("clean_course_env")
 
 
