@@ -15,7 +15,14 @@ It is active whenever this file is loaded: ``pytest tests ...`` or, for notebook
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +87,87 @@ def closed_loopback_url() -> str:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+# --------------------------------------------------------------------------- the built book
+
+REPO = Path(__file__).resolve().parents[1]
+BOOK_BUILD_TIMEOUT_SECONDS = 600
+BOOK_LOG_TAIL_LINES = 80
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # Sphinx colours its log even when piped
+_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback|Exception")
+
+
+@dataclass
+class BookBuild:
+    """The result of one ``jupyter-book build`` run."""
+
+    returncode: int
+    log: str
+    html_dir: Path
+    seconds: float
+
+    def problems(self) -> list[str]:
+        """The log lines that report a warning or an error."""
+        return [line for line in self.log.splitlines() if _PROBLEM.search(line)]
+
+    def log_tail(self) -> str:
+        return "\n".join(self.log.splitlines()[-BOOK_LOG_TAIL_LINES:])
+
+
+def jupyter_book_command() -> str:
+    """The jupyter-book script of the Python running the tests (the course's venv)."""
+    beside_python = Path(sys.executable).with_name("jupyter-book")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("jupyter-book")
+    if found is None:
+        pytest.fail(
+            f"jupyter-book is not installed next to {sys.executable} nor on PATH. "
+            "Install the test extra: pip install -e '.[test]'."
+        )
+    return found
+
+
+def build_book(out: Path) -> BookBuild:
+    """Build the book the way ``make book`` does (``-W -n --keep-going``), into ``out``."""
+    command = [
+        jupyter_book_command(),
+        "build",
+        str(REPO),
+        "--path-output",
+        str(out),
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    started = time.perf_counter()
+    result = subprocess.run(
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=BOOK_BUILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    print(f"\njupyter-book build took {seconds:.1f} s (exit code {result.returncode})")
+    return BookBuild(
+        returncode=result.returncode,
+        log=_ANSI_ESCAPE.sub("", result.stdout + result.stderr),
+        html_dir=out / "_build" / "html",
+        seconds=seconds,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
+    """The whole book, built once per test run into a temporary folder.
+
+    Building takes a minute or two on two cores, so tests/test_book.py (static checks of the
+    HTML) and tests/test_site_browser.py (the pages in a real browser) share this one build.
+    The repository itself is not touched.
+    """
+    return build_book(tmp_path_factory.mktemp("book"))

@@ -20,10 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -32,16 +28,14 @@ from urllib.parse import unquote, urlsplit
 import ipywidgets
 import pytest
 import yaml
+from conftest import BOOK_LOG_TAIL_LINES as LOG_TAIL_LINES
+from conftest import BookBuild
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 WIDGET_STATE_TYPE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW_TYPE = "application/vnd.jupyter.widget-view+json"
-BUILD_TIMEOUT_SECONDS = 600
-LOG_TAIL_LINES = 80
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # Sphinx colours its log even when piped
-_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback|Exception")
 
 # Self-closing HTML elements: they never get an end tag, so they never go on the parse stack.
 _VOID_ELEMENTS = frozenset(
@@ -106,70 +100,11 @@ def source_of(docname: str) -> Path | None:
 # --------------------------------------------------------------------------- building
 
 
-@dataclass
-class BookBuild:
-    """The result of one ``jupyter-book build`` run."""
-
-    returncode: int
-    log: str
-    html_dir: Path
-    seconds: float
-
-    def problems(self) -> list[str]:
-        """The log lines that report a warning or an error."""
-        return [line for line in self.log.splitlines() if _PROBLEM.search(line)]
-
-    def log_tail(self) -> str:
-        return "\n".join(self.log.splitlines()[-LOG_TAIL_LINES:])
-
-
-def _jupyter_book_command() -> str:
-    """The jupyter-book script of the Python running the tests (the course's venv)."""
-    beside_python = Path(sys.executable).with_name("jupyter-book")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("jupyter-book")
-    if found is None:
-        pytest.fail(
-            f"jupyter-book is not installed next to {sys.executable} nor on PATH. "
-            "Install the test extra: pip install -e '.[test]'."
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
-    """Build the whole book once for this module, into a temporary folder."""
-    out = tmp_path_factory.mktemp("book")
-    command = [
-        _jupyter_book_command(),
-        "build",
-        str(REPO),
-        "--path-output",
-        str(out),
-        "--builder",
-        "html",
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    started = time.perf_counter()
-    result = subprocess.run(
-        command,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    print(f"\njupyter-book build took {seconds:.1f} s (exit code {result.returncode})")
-    return BookBuild(
-        returncode=result.returncode,
-        log=_ANSI_ESCAPE.sub("", result.stdout + result.stderr),
-        html_dir=out / "_build" / "html",
-        seconds=seconds,
-    )
+def book(built_book: BookBuild) -> BookBuild:
+    """The book, built once per test run (``built_book`` in conftest.py, shared with the
+    browser test)."""
+    return built_book
 
 
 def _failure(build: BookBuild, message: str) -> str:
