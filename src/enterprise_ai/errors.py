@@ -9,6 +9,7 @@ The tree::
     │   └── MissingSettingError      a backend needs a variable that is not set (names it)
     ├── ModelFileMissingError        the local model file is not installed
     ├── EndpointUnreachableError     nothing answers at the configured URL (names it)
+    ├── UnexpectedReplyError         something answers, but not like the OpenAI API
     └── PortInUseError               `course serve` cannot bind its port
 
 Introduced in notebooks/00_setup.ipynb.
@@ -23,6 +24,7 @@ __all__ = [
     "MissingSettingError",
     "ModelFileMissingError",
     "PortInUseError",
+    "UnexpectedReplyError",
     "UnknownBackendError",
 ]
 
@@ -49,6 +51,10 @@ class ModelFileMissingError(CourseError):
 
 class EndpointUnreachableError(CourseError):
     """Nothing answers at the configured endpoint URL."""
+
+
+class UnexpectedReplyError(CourseError):
+    """The endpoint answered, but with something other than an OpenAI API reply (a web page)."""
 
 
 class PortInUseError(CourseError):

@@ -35,6 +35,8 @@ import openai
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from enterprise_ai.errors import UnexpectedReplyError
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -589,6 +591,11 @@ def _ask_once(client: Any, model: str, messages: list[dict[str, str]], max_token
         seed=42,
         max_tokens=max_tokens,
     )
+    if not hasattr(reply, "choices"):  # the SDK hands back plain text for a non-JSON page
+        raise UnexpectedReplyError(
+            f"the endpoint answered with {str(reply)[:60]!r} instead of a chat completion. "
+            "Check that OPENAI_BASE_URL is the API (it usually ends in /v1), not a web page."
+        )
     return reply.choices[0].message.content or ""
 
 
@@ -605,8 +612,9 @@ def classify(
 
     The model is asked for JSON matching :class:`TicketTriage`. Its answer is validated; if it
     is not valid, the model sees its answer and the validation error and gets one more try. If
-    that fails too (or the call itself fails), the result is the safe fallback: no category,
-    escalate to a human. One bad ticket never stops a batch.
+    that fails too, the result is the safe fallback: no category, escalate to a human. A call
+    that fails (refused, unreachable, timed out, not JSON) falls back at once: the SDK's own
+    retries (``max_retries``) have already tried again. One bad ticket never stops a batch.
 
     Args:
         text: the ticket (subject and body).
@@ -640,9 +648,13 @@ def classify(
     for attempt in (1, 2):
         try:
             raw = _ask_once(client, model, messages, max_tokens)
-        except openai.APIError as err:  # server refused or unreachable: fall back, say why
+        except (openai.APIError, json.JSONDecodeError, UnexpectedReplyError) as err:
+            # Refused, unreachable, timed out or a reply that is not even JSON. The SDK has
+            # already retried what a retry can fix (max_retries), so fall back now and say why.
             problems.append(f"the call failed: {type(err).__name__}: {err}")
-            continue
+            return TriageResult(
+                None, method, attempt, tuple(problems), tuple(raws), time.perf_counter() - started
+            )
         raws.append(raw)
         triage = parse_triage(raw)
         if triage is not None:
