@@ -452,8 +452,25 @@ def _db_is_current(path: Path, stamp: str) -> bool:
 
 
 def _build_db(path: Path, stamp: str) -> None:
+    """Build the database next to ``path`` and move it into place only when it is complete.
+
+    A full disk or a folder that cannot be written leaves no half-built file behind, and the
+    error names the folder and the fix instead of SQLite's "database or disk is full".
+    """
     temporary = path.with_suffix(f".tmp-{os.getpid()}")
-    temporary.unlink(missing_ok=True)
+    try:
+        temporary.unlink(missing_ok=True)
+        _write_db(temporary, stamp)
+        os.replace(temporary, path)
+    except (OSError, sqlite3.Error) as error:
+        temporary.unlink(missing_ok=True)
+        raise OSError(
+            f"Cannot build the orders database in {path.parent} ({error}). Free some disk "
+            f"space there, or set {_WORKDIR_ENV} to a folder with space that you can write to."
+        ) from error
+
+
+def _write_db(temporary: Path, stamp: str) -> None:
     connection = sqlite3.connect(temporary)
     try:
         with connection:
@@ -475,7 +492,6 @@ def _build_db(path: Path, stamp: str) -> None:
             )
     finally:
         connection.close()
-    os.replace(temporary, path)
 
 
 def orders_db() -> Path:
