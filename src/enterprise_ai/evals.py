@@ -152,11 +152,18 @@ def missing_facts(text: str, key_facts: Iterable[str]) -> list[str]:
     Example:
         >>> missing_facts("Free returns within 30 days.", ["30 days", "free label"])
         ['free label']
+        >>> missing_facts("Delivery takes 13 days.", ["3 days"])
+        ['3 days']
 
     Introduced in notebooks/04_evals.ipynb.
     """
     found = normalise(text)
-    return [fact for fact in key_facts if normalise(fact) not in found]
+    return [fact for fact in key_facts if not _fact_pattern(fact).search(found)]
+
+
+def _fact_pattern(fact: str) -> re.Pattern[str]:
+    """The normalised fact as a whole "word": "3 days" must not match inside "13 days"."""
+    return re.compile(rf"(?<![\w.]){re.escape(normalise(fact))}(?!\w|\.\d)")
 
 
 def contains_key_facts(text: str, key_facts: Iterable[str]) -> bool:

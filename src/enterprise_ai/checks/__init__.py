@@ -23,6 +23,15 @@ from enterprise_ai.checks.module03 import (
     ex03_2,
     ex03_3,
 )
+from enterprise_ai.checks.module04 import (
+    EX04_1_CASES,
+    EX04_2_CASES,
+    EX04_3_SWEEP,
+    ex04_1,
+    ex04_2,
+    ex04_3,
+    ex04_4,
+)
 
 __all__ = [
     "EX00_3_CASES",
@@ -43,4 +52,11 @@ __all__ = [
     "ex03_1",
     "ex03_2",
     "ex03_3",
+    "EX04_1_CASES",
+    "EX04_2_CASES",
+    "EX04_3_SWEEP",
+    "ex04_1",
+    "ex04_2",
+    "ex04_3",
+    "ex04_4",
 ]
