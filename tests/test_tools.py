@@ -491,3 +491,32 @@ def test_the_real_model_never_refunds_on_an_injected_note(db: Path) -> None:
     assert reply.results[0].chosen_by == "rule" and reply.results[0].ok
     assert desk.refunds == [] and desk.return_labels == []
     assert reply.text.strip()
+
+
+# -- the tool-call inspector widget ----------------------------------------------------------
+
+
+def test_inspector_shows_each_call_and_the_reply(db: Path) -> None:
+    from enterprise_ai.widgets.tool_inspector import ToolInspector
+
+    client = ToolCallClient([text_reply("It was delivered.")])
+    inspector = ToolInspector(client, model="m", today=TODAY, db_path=db)
+    reply = inspector.send("Where is IC-100001?")
+    assert reply is inspector.last_reply and inspector.history == [reply]
+    assert "It was delivered." in inspector.reply.value
+    assert "get_order_status" in inspector.calls.value and "rule" in inspector.calls.value
+    assert inspector._repr_mimebundle_()["text/plain"].startswith("Tool-call inspector")
+
+    inspector.customer.value = "C-0105"  # IC-100001 is not this customer's order
+    inspector.send()
+    assert "No order IC-100001 found for this customer" in inspector.calls.value
+    assert "color:#b00020" in inspector.calls.value
+
+
+def test_inspector_shows_errors_instead_of_raising(db: Path) -> None:
+    from enterprise_ai.widgets.tool_inspector import ToolInspector
+
+    client = ToolCallClient([openai.APIConnectionError(request=httpx2.Request("POST", "http://x"))])
+    inspector = ToolInspector(client, model="m", today=TODAY, db_path=db)
+    assert inspector.send("Hello") is None and inspector.last_reply is None
+    assert "Not answered" in inspector.reply.value and "APIConnectionError" in inspector.reply.value
