@@ -15,7 +15,6 @@ from enterprise_ai.widgets.eval_dashboard import EvalDashboard, eval_dashboard
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
 from enterprise_ai.widgets.support_chat import SupportChat, support_chat
 from enterprise_ai.widgets.tool_inspector import ToolInspector, tool_inspector
-from enterprise_ai.widgets.tool_inspector import ToolInspector, tool_inspector
 from enterprise_ai.widgets.triage_explorer import TriageExplorer, triage_explorer
 
 __all__ = [
@@ -24,13 +23,11 @@ __all__ = [
     "PromptPlayground",
     "SupportChat",
     "ToolInspector",
-    "ToolInspector",
     "TriageExplorer",
     "cost_calculator",
     "eval_dashboard",
     "prompt_playground",
     "support_chat",
-    "tool_inspector",
     "tool_inspector",
     "triage_explorer",
 ]
