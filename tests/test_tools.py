@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion
 
-from enterprise_ai import data, llm, tools
+from enterprise_ai import checks, data, llm, tools
 from enterprise_ai.tools import OrderDesk, Session
 
 TODAY = dt.date(2026, 10, 5)
@@ -520,3 +521,105 @@ def test_inspector_shows_errors_instead_of_raising(db: Path) -> None:
     inspector = ToolInspector(client, model="m", today=TODAY, db_path=db)
     assert inspector.send("Hello") is None and inspector.last_reply is None
     assert "Not answered" in inspector.reply.value and "APIConnectionError" in inspector.reply.value
+
+
+# -- exercise checks ex06_1..3 ----------------------------------------------------------------
+
+ORDER_ID = re.compile(r"IC-[0-9]{6}")
+
+
+def good_order_status(connection: Any, order_id: str) -> dict[str, str]:
+    if not ORDER_ID.fullmatch(order_id):
+        return {"error": f"{order_id!r} is not an order number like IC-100123"}
+    row = connection.execute(
+        "SELECT order_id, status FROM orders WHERE order_id = ?", (order_id,)
+    ).fetchone()
+    if row is None:
+        return {"error": f"No order {order_id} found"}
+    return {"order_id": row[0], "status": row[1]}
+
+
+def pasted_order_status(connection: Any, order_id: str) -> dict[str, str]:
+    if not ORDER_ID.fullmatch(order_id):
+        return {"error": "bad id"}
+    row = connection.execute(
+        f"SELECT order_id, status FROM orders WHERE order_id = '{order_id}'"
+    ).fetchone()
+    return {"order_id": row[0], "status": row[1]} if row else {"error": "not found"}
+
+
+def unvalidated_order_status(connection: Any, order_id: str) -> dict[str, str]:
+    row = connection.execute(
+        "SELECT order_id, status FROM orders WHERE order_id = ?", (order_id,)
+    ).fetchone()
+    return {"order_id": row[0], "status": row[1]} if row else {"error": "not found"}
+
+
+def good_customer_order(connection: Any, order_id: str, *, customer_id: str) -> dict[str, str]:
+    if not ORDER_ID.fullmatch(order_id):
+        return {"error": "bad id"}
+    row = connection.execute(
+        "SELECT status, customer_id FROM orders WHERE order_id = ?", (order_id,)
+    ).fetchone()
+    if row is None or row[1] != customer_id:
+        return {"error": f"No order {order_id} found for this customer"}
+    return {"order_id": order_id, "status": row[0]}
+
+
+def leaky_customer_order(connection: Any, order_id: str, *, customer_id: str) -> dict[str, str]:
+    row = connection.execute(
+        "SELECT status, customer_id FROM orders WHERE order_id = ?", (order_id,)
+    ).fetchone()
+    if row is None:
+        return {"error": "not found"}
+    if row[1] != customer_id:
+        return {"error": "this order belongs to another customer"}
+    return {"order_id": order_id, "status": row[0]}
+
+
+def good_refund_decision(amount_eur: float, *, left_eur: float, read_customer_text: bool) -> str:
+    if amount_eur <= 0 or amount_eur > left_eur:
+        return "reject"
+    if amount_eur > tools.REFUND_LIMIT_EUR or read_customer_text:
+        return "needs_approval"
+    return "refund"
+
+
+def test_ex06_1_accepts_a_safe_lookup_and_catches_pasted_sql(capsys) -> None:
+    assert checks.ex06_1(good_order_status) is True
+    assert checks.ex06_1(pasted_order_status) is False
+    assert "part of the SQL text" in capsys.readouterr().out
+    assert checks.ex06_1(unvalidated_order_status) is False
+    assert "queried the database with a malformed id" in capsys.readouterr().out
+    assert checks.ex06_1(None) is False and checks.ex06_1(lambda c, o: None) is False
+
+
+def test_ex06_2_wants_foreign_orders_to_look_missing(capsys) -> None:
+    assert checks.ex06_2(good_customer_order) is True
+    assert checks.ex06_2(leaky_customer_order) is False
+    assert "different answers" in capsys.readouterr().out
+    assert checks.ex06_2(lambda c, o, *, customer_id: good_order_status(c, o)) is False
+    assert "C-0105's order" in capsys.readouterr().out
+
+
+def test_ex06_3_checks_the_refund_rule_at_its_boundaries(capsys) -> None:
+    assert checks.ex06_3(good_refund_decision) is True
+
+    def at_or_above(amount_eur: float, *, left_eur: float, read_customer_text: bool) -> str:
+        if amount_eur <= 0 or amount_eur > left_eur:
+            return "reject"
+        return "needs_approval" if amount_eur >= 50 or read_customer_text else "refund"
+
+    assert checks.ex06_3(at_or_above) is False
+    assert "refund_decision(50.0" in capsys.readouterr().out
+    assert checks.ex06_3(None) is False
+
+
+def test_the_check_solutions_agree_with_the_library(db: Path) -> None:
+    # The exercises teach the rules OrderDesk enforces; keep them the same.
+    for amount, left, read_text, expected in checks.EX06_3_CASES:
+        assert good_refund_decision(amount, left_eur=left, read_customer_text=read_text) == (
+            expected
+        )
+    assert checks.EX06_ORDERS[0][:2] == ("IC-100001", "C-0228")
+    assert desk_for(db, "C-0228").execute("get_order_status", {"order_id": "IC-100001"}).ok

@@ -32,6 +32,14 @@ from enterprise_ai.checks.module04 import (
     ex04_3,
     ex04_4,
 )
+from enterprise_ai.checks.module06 import (
+    EX06_3_CASES,
+    EX06_ORDERS,
+    ex06_1,
+    ex06_2,
+    ex06_3,
+    recording_connection,
+)
 
 __all__ = [
     "EX00_3_CASES",
@@ -59,4 +67,10 @@ __all__ = [
     "ex04_2",
     "ex04_3",
     "ex04_4",
+    "EX06_3_CASES",
+    "EX06_ORDERS",
+    "ex06_1",
+    "ex06_2",
+    "ex06_3",
+    "recording_connection",
 ]
