@@ -479,21 +479,32 @@ def _best_score(question: str, index: kb.Index | None) -> float:
     return hits[0].score if hits else 0.0
 
 
-def review_reason(answer: support.Answer) -> str | None:
-    """Why a person should look at this reply before (or after) the customer gets it.
+def review_reason(
+    *, abstained: bool, escalated: bool, source: str, grounded: bool | None
+) -> str | None:
+    """Why a person should look at a reply, or ``None`` if it can go out as it is.
 
-    ``None`` means the bot's reply can go out as it is: written by the model, citing only
-    retrieved articles, with every number found in them.
+    A reply goes out unreviewed only if the model wrote it, it cites retrieved articles only,
+    and every number in it was found in them (``grounded``). Everything else reaches a person:
+    the abstentions and escalations (to answer the customer), the extractive quotes (to check
+    they answer the question), the ungrounded replies and failed calls.
+
+    Example:
+        >>> review_reason(abstained=False, escalated=False, source="model", grounded=True)
+        >>> review_reason(abstained=False, escalated=False, source="extractive", grounded=True)
+        'model reply rejected, a quote was sent: check it answers the question'
 
     Introduced in notebooks/04_evals.ipynb.
     """
-    if answer.abstained:
+    if source == "error":
+        return "the model call failed: answer the customer"
+    if abstained:
         return "no article matched well enough: answer the customer"
-    if answer.escalate:
+    if escalated:
         return "the bot escalated: answer the customer"
-    if answer.source == "extractive":
+    if source == "extractive":
         return "model reply rejected, a quote was sent: check it answers the question"
-    if not is_grounded(answer):
+    if not grounded:
         return "a number in the reply is not in the cited article: check before sending"
     return None
 
@@ -531,10 +542,30 @@ class ReviewQueue:
 
     def add_if_needed(self, answer: support.Answer) -> bool:
         """Queue ``answer`` if :func:`review_reason` names a reason; ``True`` if it was queued."""
-        reason = review_reason(answer)
+        reason = review_reason(
+            abstained=answer.abstained,
+            escalated=answer.escalate,
+            source=answer.source,
+            grounded=is_grounded(answer),
+        )
         if reason is not None:
             self.add(answer.question, reason=reason, reply=answer.text, citations=answer.citations)
         return reason is not None
+
+    @classmethod
+    def from_results(cls, results: pd.DataFrame) -> ReviewQueue:
+        """The queue an evaluation run would have filled (rows of :func:`run`'s table)."""
+        queue = cls()
+        for row in results.itertuples():
+            reason = review_reason(
+                abstained=row.abstained,
+                escalated=row.escalated,
+                source=row.source,
+                grounded=row.grounded,
+            )
+            if reason is not None:
+                queue.add(row.question, reason=reason, reply=row.text, citations=row.citations)
+        return queue
 
     def to_frame(self) -> pd.DataFrame:
         """The queue as a table: question, reason, reply, citations."""

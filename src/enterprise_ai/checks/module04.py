@@ -174,8 +174,14 @@ def ex04_4(test_function: Callable[[Callable[..., support.Answer]], Any]) -> boo
             f"expected your test function, got {type(test_function).__name__}",
             "pass the function itself: checks.ex04_4(test_uncited_reply_is_not_sent)",
         )
+    calls: list[str] = []
+
+    def counting_bot(question: str, **options: Any) -> support.Answer:
+        calls.append(question)
+        return _correct_bot(question, **options)
+
     try:
-        test_function(_correct_bot)
+        test_function(counting_bot)
     except NotImplementedError:
         return not_yet(label, "the test is not written yet", "replace the `...`")
     except AssertionError as err:
@@ -190,6 +196,12 @@ def ex04_4(test_function: Callable[[Callable[..., support.Answer]], Any]) -> boo
             label,
             f"your test raised {type(err).__name__}: {err}",
             "call answer_fn(question, client=ScriptedClient([...]), model='scripted')",
+        )
+    if not calls:
+        return not_yet(
+            label,
+            "your test never called answer_fn, so it tests nothing yet",
+            "call answer_fn(question, client=client, model='scripted') and assert on the reply",
         )
     try:
         test_function(_trusting_bot)
