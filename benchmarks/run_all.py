@@ -5,7 +5,8 @@
 
 (a) fresh clone to first answer: install time (opt-in), model load, first completion;
 (b) decode tokens/s raw (xllamacpp in-process, plain HTTP) versus get_client();
-(c) the run time of every notebook in notebooks/ and solutions/ (on copies).
+(c) the run time of every notebook in notebooks/ and solutions/ (on copies);
+(d) a clean book build (`make book` flags) and the slides export, on a fresh clone.
 
 Numbers describe one run on one machine, which RESULTS.md describes next to them. Tests never
 assert timings; this script is where speed is looked at.
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from book_build import book_section, time_book_build
 from first_answer import FirstAnswer, FreshInstall, cold_start, fresh_install
 from machine import ROOT, describe_machine, load_average
 from notebooks_time import NotebookTiming, notebooks_module_available, time_notebooks
@@ -152,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="repeats per path (default 5)")
     parser.add_argument("--max-tokens", type=int, default=128, help="tokens per answer")
     parser.add_argument("--skip-notebooks", action="store_true", help="skip part (c)")
+    parser.add_argument("--skip-book", action="store_true", help="skip part (d)")
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md", help="Markdown file"
     )
@@ -186,6 +189,16 @@ def main(argv: list[str] | None = None) -> int:
             notebook_dir.mkdir()
             timings = time_notebooks(ROOT, notebook_dir)
 
+        book_lines = [
+            "## (d) Book and slides build",
+            "",
+            "Not measured: skipped with --skip-book.",
+            "",
+        ]
+        if not args.skip_book:
+            print("(d) clean book build and slides on a fresh clone …", flush=True)
+            book_lines = book_section(time_book_build(ROOT, workdir))
+
     lines = [
         "# Benchmark results",
         "",
@@ -199,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         *_first_answer_section(install, first, warm_load),
         *_throughput_section(throughput, args.repeats, args.max_tokens),
         *_notebooks_section(timings, reason),
+        *book_lines,
         f"Load average at the end (1/5/15 min): {load_average()}. "
         f"Whole benchmark: {time.perf_counter() - started:.0f} s.",
         "",
