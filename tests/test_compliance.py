@@ -510,3 +510,45 @@ def test_system_card_says_what_is_missing(tmp_path):
     card = system_card(bot, assessment=assess(WORKED_EXAMPLES[0][0]), as_of=AS_OF)
     assert "NOT redacted" in card and "Not checked yet" in card and "Not measured yet" in card
     assert "add one before going live" in card
+
+
+# ---------------------------------------------------------------------------------------------
+# The questionnaire widget
+# ---------------------------------------------------------------------------------------------
+
+
+def test_questionnaire_asks_every_question_of_the_use_case():
+    from enterprise_ai.widgets.questionnaire import QUESTIONS
+
+    asked = [name for questions in QUESTIONS.values() for name, _ in questions]
+    assert len(asked) == len(set(asked))
+    assert set(UseCase.model_fields) - set(asked) == {"name", "department", "description"}
+
+
+def test_questionnaire_updates_with_each_answer_and_loads_examples():
+    from enterprise_ai.widgets import AIActQuestionnaire
+
+    widget = AIActQuestionnaire(as_of=AS_OF)
+    assert widget.assessment.summary() == "Website support chatbot: limited (Art. 50(1))"
+    widget.controls["recruitment"].value = True
+    assert widget.assessment.tier == "high" and "Annex III 4(a)" in widget.result.value
+    widget.load.value = "Payment fraud detection"
+    assert widget.controls["credit"].value == "fraud detection"
+    assert widget.assessment.tier == "minimal" and "excludes" in widget.result.value
+    assert "applies on 2026-11-25?" in widget.result.value
+    assert "not legal advice" in widget.result.value
+    bundle = widget._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("AI Act questionnaire (interactive")
+
+
+def test_questionnaire_shows_errors_inside(monkeypatch):
+    from enterprise_ai.widgets import questionnaire
+
+    widget = questionnaire.AIActQuestionnaire(as_of=AS_OF)
+
+    def broken(case):
+        raise RuntimeError("rule table missing")
+
+    monkeypatch.setattr(questionnaire.compliance, "assess", broken)
+    assert widget.update() is None
+    assert "Could not assess" in widget.result.value and "rule table missing" in widget.result.value

@@ -13,17 +13,20 @@ call, which are tested on their own. Each widget:
 from enterprise_ai.widgets.cost_calculator import CostCalculator, cost_calculator
 from enterprise_ai.widgets.eval_dashboard import EvalDashboard, eval_dashboard
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
+from enterprise_ai.widgets.questionnaire import AIActQuestionnaire, ai_act_questionnaire
 from enterprise_ai.widgets.support_chat import SupportChat, support_chat
 from enterprise_ai.widgets.tool_inspector import ToolInspector, tool_inspector
 from enterprise_ai.widgets.triage_explorer import TriageExplorer, triage_explorer
 
 __all__ = [
+    "AIActQuestionnaire",
     "CostCalculator",
     "EvalDashboard",
     "PromptPlayground",
     "SupportChat",
     "ToolInspector",
     "TriageExplorer",
+    "ai_act_questionnaire",
     "cost_calculator",
     "eval_dashboard",
     "prompt_playground",
