@@ -43,7 +43,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -54,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from enterprise_ai import data, kb
 
 __all__ = [
+    "ACTION_WORDS",
     "APPROVAL_TEXT",
     "ESCALATION_TEXT",
     "MAX_FAILURES",
@@ -76,6 +77,7 @@ __all__ = [
     "calls_table",
     "find_order_ids",
     "model_route",
+    "offered_tools",
     "respond",
     "route",
     "schemas",
@@ -106,6 +108,18 @@ SYSTEM_PROMPT = (
 )
 
 _ORDER_ID_IN_TEXT = re.compile(r"\bIC-\d{6}\b", re.IGNORECASE)
+#: Words a customer uses to ask for an action (English and German). A write tool is offered to
+#: the model only when the customer's message asks for it: see :func:`offered_tools`.
+ACTION_WORDS: dict[str, re.Pattern[str]] = {
+    "create_return_label": re.compile(
+        r"\b(return\w*|send\w* (it |them )?back|retour\w*|zurück\w*|rücksend\w*|umtausch\w*)",
+        re.IGNORECASE,
+    ),
+    "request_refund": re.compile(
+        r"\b(refund\w*|money back|reimburs\w*|erstatt\w*|rückerstatt\w*|geld zurück)",
+        re.IGNORECASE,
+    ),
+}
 _CUSTOMER_ID = re.compile(r"^C-\d{4}$")
 _RAW_LIMIT = 300  # characters of a model's raw arguments kept in results and the audit log
 
@@ -253,7 +267,7 @@ def schemas(tools: Sequence[Tool] = TOOLS) -> list[dict[str, Any]]:
 class AuditSink(Protocol):
     """Anything that records events, e.g. ``enterprise_ai.audit.AuditLog`` or a test fake."""
 
-    def record(self, event: str, **fields: Any) -> None: ...
+    def record(self, event: str, **fields: Any) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -482,6 +496,7 @@ class OrderDesk:
         call_id: str = "",
         approval_token: str | None = None,
         chosen_by: ChosenBy = "code",
+        allowed: Collection[str] | None = None,
     ) -> ToolResult:
         """Validate and run one tool call. Never raises for anything the model sends.
 
@@ -492,6 +507,8 @@ class OrderDesk:
             call_id: The model's tool-call id, copied into the result.
             approval_token: A token from :meth:`approve_refund`, passed by the application.
             chosen_by: Who chose this call, for the inspector.
+            allowed: The tool names offered for this message (see :func:`offered_tools`); a
+                call to any other tool of the desk is refused. Default: all the desk's tools.
 
         Returns:
             A :class:`ToolResult`; ``ok=False`` with an ``error`` naming the fix when the call
@@ -509,6 +526,12 @@ class OrderDesk:
                 raise _ToolError(
                     f"There is no tool {str(name)[:40]!r} here. Use one of: {offered}.",
                     reason="unknown_tool",
+                )
+            if allowed is not None and tool.name not in allowed:
+                raise _ToolError(
+                    f"The tool {tool.name!r} is not available for this message: the customer "
+                    f"did not ask for it. Use one of: {', '.join(allowed)}.",
+                    reason="not_offered",
                 )
             parsed = tool.arguments.model_validate(self._parse(arguments))
             validated = parsed.model_dump()
@@ -757,6 +780,28 @@ def route(message: str) -> tuple[str, dict[str, str]] | None:
     return "get_order_status", {"order_id": ids[0]}
 
 
+def offered_tools(message: str, tools: Sequence[Tool] = TOOLS) -> tuple[Tool, ...]:
+    """The tools the model may use for this message: least privilege per message.
+
+    Reading tools (order status, knowledge base) and escalation are always offered. A tool that
+    changes something is offered only when the customer's own message asks for it
+    (:data:`ACTION_WORDS`): no return label unless they mention a return, no refund unless they
+    mention a refund. So neither a confused model nor an order note can start an action the
+    customer did not ask for.
+
+    Example:
+        >>> [t.name for t in offered_tools("Where is IC-100001?")]
+        ['get_order_status', 'escalate_to_human', 'search_knowledge_base']
+        >>> "request_refund" in [t.name for t in offered_tools("Ich möchte mein Geld zurück")]
+        True
+
+    Introduced in notebooks/06_tools.ipynb.
+    """
+    return tuple(
+        t for t in tools if t.name not in ACTION_WORDS or ACTION_WORDS[t.name].search(message)
+    )
+
+
 def model_route(
     message: str,
     *,
@@ -836,6 +881,39 @@ def _assistant_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
     }
 
 
+def _canonical(arguments: str) -> str:
+    """Arguments JSON with sorted keys, so the same call is recognised however it is spaced."""
+    try:
+        return json.dumps(json.loads(arguments), sort_keys=True)
+    except (json.JSONDecodeError, TypeError):
+        return str(arguments)
+
+
+def _answer_text(content: str | None) -> str:
+    """The reply text; unwraps ``{"answer": ...}``, which the local model sometimes writes."""
+    text = (content or "").strip()
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            return text
+        if isinstance(value, dict) and isinstance(value.get("answer"), str):
+            return value["answer"].strip()
+    return text
+
+
+def _status_text(results: Sequence[ToolResult]) -> str:
+    """A fixed-text answer from the last successful order lookup ("" if there was none)."""
+    for result in reversed(results):
+        if result.ok and result.name == "get_order_status":
+            order = json.loads(result.content)
+            text = f"Your order {order['order_id']} ({order['product']}) is {order['status']}"
+            if order.get("delivered_date"):
+                text += f"; it was delivered on {order['delivered_date'][:10]}"
+            return text + "."
+    return ""
+
+
 def _escalate(desk: OrderDesk, message: str, why: str) -> ToolResult:
     summary = f"{why}. Customer wrote: {message}"[:300]
     return desk.execute(
@@ -858,12 +936,17 @@ def respond(
 
     1. If ``use_router`` and :func:`route` recognises the message, that call runs first
        without asking the model.
-    2. Then up to ``max_steps`` model calls with ``tools=`` (only the desk's tools). Each tool
-       call is validated and run by :meth:`OrderDesk.execute`; its result, errors included,
-       goes back to the model as a ``tool`` message.
-    3. The turn ends when the model answers in text. It escalates to a human instead (fixed
-       text, no model) after ``max_failures`` failed calls, when a refund needs approval, or
-       when ``max_steps`` runs out.
+    2. Then up to ``max_steps`` model calls with ``tools=``: only the desk's tools that
+       :func:`offered_tools` allows for this message. Each tool call is validated and run by
+       :meth:`OrderDesk.execute`; its result, errors included, goes back to the model as a
+       ``tool`` message.
+    3. A call the model already made successfully is not run again; the next model call gets
+       ``tool_choice="none"``, so the model answers from the results it has (a tiny model
+       otherwise repeats the same lookup until ``max_steps`` runs out).
+    4. The turn ends when the model answers in text. If that text is unusable (empty, or JSON
+       instead of prose), the reply is a fixed sentence built from the last order lookup.
+    5. It escalates to a human instead (fixed text, no model) after ``max_failures`` failed
+       calls, when a refund needs approval, or when ``max_steps`` runs out.
 
     Args:
         message: The customer's message.
@@ -894,21 +977,27 @@ def respond(
             message, text, results, escalated, approval, source, time.perf_counter() - started
         )
 
+    offered = offered_tools(message, desk.tools)
+    allowed = [t.name for t in offered]
     routed = route(message) if use_router else None
-    if routed is not None and desk.tool(routed[0]) is not None:
+    if routed is not None and routed[0] in allowed:
         name, arguments = routed
         raw = json.dumps(arguments)
         result = desk.execute(name, raw, call_id="call_rule_1", chosen_by="rule")
         results.append(result)
         messages += [_assistant_call("call_rule_1", name, raw), result.to_message()]
 
+    done: set[tuple[str, str]] = set()  # successful calls, so a repeated one is not run again
+    if results and results[0].ok:
+        done.add((results[0].name, _canonical(results[0].raw_arguments)))
+    tool_choice = "auto"
     for step in range(1, max_steps + 1):
         try:
             reply = client.chat.completions.create(
                 model=model,
                 messages=messages,
-                tools=schemas(desk.tools),
-                tool_choice="auto",
+                tools=schemas(offered),
+                tool_choice=tool_choice,
                 temperature=0,
                 seed=42,
                 max_tokens=max_tokens,
@@ -919,17 +1008,34 @@ def respond(
         answer = reply.choices[0].message
         calls = answer.tool_calls or []
         if not calls:
-            return finish((answer.content or "").strip(), escalated=False, source="model")
+            text = _answer_text(answer.content)
+            if text and not text.startswith("{"):
+                return finish(text, escalated=False, source="model")
+            fallback = _status_text(results)  # the model wrote JSON or nothing: use the facts
+            if fallback:
+                return finish(fallback, escalated=False)
+            results.append(_escalate(desk, message, "The model wrote no usable answer"))
+            return finish(ESCALATION_TEXT, escalated=True)
         for number, call in enumerate(calls, 1):
+            key = (call.function.name, _canonical(call.function.arguments))
+            if key in done:  # it has this result already: next time, ask for the answer
+                tool_choice = "none"
+                continue
             call_id = call.id or f"call_{step}_{number}"
             result = desk.execute(
-                call.function.name, call.function.arguments, call_id=call_id, chosen_by="model"
+                call.function.name,
+                call.function.arguments,
+                call_id=call_id,
+                chosen_by="model",
+                allowed=allowed,
             )
             results.append(result)
             messages += [
                 _assistant_call(call_id, call.function.name, call.function.arguments),
                 result.to_message(),
             ]
+            if result.ok:
+                done.add(key)
             if result.needs_approval:
                 results.append(_escalate(desk, message, "Refund waits for approval"))
                 return finish(APPROVAL_TEXT, escalated=True, approval=True)
