@@ -552,3 +552,66 @@ def test_questionnaire_shows_errors_inside(monkeypatch):
     monkeypatch.setattr(questionnaire.compliance, "assess", broken)
     assert widget.update() is None
     assert "Could not assess" in widget.result.value and "rule table missing" in widget.result.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise checks (module 08)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_ex08_1_right_wrong_and_unfinished(capsys):
+    from enterprise_ai import checks
+
+    right = UseCase(name="planner", work_decisions=True, profiles_people=True)
+    assert checks.ex08_1(right) is True
+    assert checks.ex08_1(None) is False
+    assert "is None" in capsys.readouterr().out
+    assert checks.ex08_1(UseCase(name="planner", recruitment=True)) is False
+    assert "Annex III 4(b) only" in capsys.readouterr().out
+    assert checks.ex08_1(UseCase(name="p", work_decisions=True, role="provider")) is False
+    assert "deployer" in capsys.readouterr().out
+    assert checks.ex08_1(UseCase(name="p", emotions_at_work_or_school=True)) is False
+    assert checks.ex08_1("high") is False
+
+
+def test_ex08_1_notices_an_exception_that_cannot_hold(capsys):
+    from enterprise_ai import checks
+
+    exempted = UseCase(name="planner", work_decisions=True, detects_patterns_only=True)
+    assert checks.ex08_1(exempted) is False
+    assert "profiles people" in capsys.readouterr().out
+
+
+def test_ex08_2_right_wrong_and_unfinished(capsys):
+    from enterprise_ai import checks
+
+    def right(in_annex_iii, exception_applies, profiles_people):
+        return in_annex_iii and (not exception_applies or profiles_people)
+
+    def forgets_profiling(in_annex_iii, exception_applies, profiles_people):
+        return in_annex_iii and not exception_applies
+
+    def stub(in_annex_iii, exception_applies, profiles_people): ...
+
+    assert checks.ex08_2(right) is True
+    assert checks.ex08_2(forgets_profiling) is False
+    assert "profiles people: True" in capsys.readouterr().out
+    assert checks.ex08_2(stub) is False
+    assert "returned None" in capsys.readouterr().out
+    assert checks.ex08_2(None) is False
+    assert checks.ex08_2(lambda *a: 1 / 0) is False
+
+
+def test_ex08_3_right_wrong_and_unfinished(capsys):
+    from enterprise_ai import checks
+
+    def naive(reply):
+        return "ai" in reply.lower() or "ki" in reply.lower()
+
+    assert checks.ex08_3(discloses_ai) is True
+    assert checks.ex08_3(naive) is False
+    assert "expected" in capsys.readouterr().out
+    assert checks.ex08_3(lambda reply: None) is False
+    assert checks.ex08_3(None) is False
+    for reply, expected in checks.EX08_3_REPLIES:
+        assert discloses_ai(reply) is expected, reply
