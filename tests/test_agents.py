@@ -375,3 +375,42 @@ def test_decision_and_request_describe():
     assert agents.approve_none(request) == Decision(
         False, "policy approve_none", "request_refund is never automatic"
     )
+
+
+# -- the trace viewer widget -------------------------------------------------------------------
+
+
+def test_trace_viewer_waits_for_a_click_and_continues_the_same_run(db):
+    from enterprise_ai.widgets.trace_viewer import TraceViewer
+
+    client = ScriptedClient(refund_script(20))
+    viewer = TraceViewer(client, model="m", customers=["C-0010"], today=TODAY, db_path=db)
+    first = viewer.run("Please refund 20 EUR on IC-100146")
+    assert first is not None and first.stopped_by == "waiting_for_approval"
+    assert not viewer.approve_button.disabled and "Approve?" in viewer.status.value
+    viewer.reviewer.value = "Leonie"
+    viewer.approve_button.click()
+    assert viewer.last_run is first and first.stopped_by == "answer"
+    assert first.desk.refunds[0]["approved_by"] == "Leonie"
+    assert viewer.approve_button.disabled and "approval" in viewer.steps.value
+    assert viewer._repr_mimebundle_()["text/plain"].startswith("Agent trace viewer")
+
+
+def test_trace_viewer_reject_and_errors_stay_inside_the_widget(db):
+    from enterprise_ai.widgets.trace_viewer import TraceViewer
+
+    viewer = TraceViewer(
+        ScriptedClient(refund_script(20)),
+        model="m",
+        customers=["C-0010"],
+        today=TODAY,
+        db_path=db,
+    )
+    viewer.run("Please refund IC-100146")
+    viewer.reject_button.click()
+    assert viewer.last_run is not None and viewer.last_run.desk.refunds == []
+    assert viewer.decide(True) is None and "Nothing is waiting" in viewer.status.value
+    broken = TraceViewer(
+        ScriptedClient([ValueError("boom")]), model="m", customers=["C-0010"], db_path=db
+    )
+    assert broken.run() is None and "boom" in broken.status.value

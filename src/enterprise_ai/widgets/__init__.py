@@ -16,6 +16,7 @@ from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
 from enterprise_ai.widgets.questionnaire import AIActQuestionnaire, ai_act_questionnaire
 from enterprise_ai.widgets.support_chat import SupportChat, support_chat
 from enterprise_ai.widgets.tool_inspector import ToolInspector, tool_inspector
+from enterprise_ai.widgets.trace_viewer import TraceViewer, trace_viewer
 from enterprise_ai.widgets.triage_explorer import TriageExplorer, triage_explorer
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "PromptPlayground",
     "SupportChat",
     "ToolInspector",
+    "TraceViewer",
     "TriageExplorer",
     "ai_act_questionnaire",
     "cost_calculator",
@@ -32,5 +34,6 @@ __all__ = [
     "prompt_playground",
     "support_chat",
     "tool_inspector",
+    "trace_viewer",
     "triage_explorer",
 ]
