@@ -32,6 +32,7 @@ from enterprise_ai.checks.module04 import (
     ex04_3,
     ex04_4,
 )
+from enterprise_ai.checks.module05 import ex05_1, ex05_2, ex05_3
 from enterprise_ai.checks.module06 import (
     EX06_3_CASES,
     EX06_ORDERS,
@@ -61,6 +62,9 @@ __all__ = [
     "ex03_1",
     "ex03_2",
     "ex03_3",
+    "ex05_1",
+    "ex05_2",
+    "ex05_3",
     "EX04_1_CASES",
     "EX04_2_CASES",
     "EX04_3_SWEEP",

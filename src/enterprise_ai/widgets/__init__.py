@@ -14,6 +14,7 @@ from enterprise_ai.widgets.cost_calculator import CostCalculator, cost_calculato
 from enterprise_ai.widgets.eval_dashboard import EvalDashboard, eval_dashboard
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
 from enterprise_ai.widgets.questionnaire import AIActQuestionnaire, ai_act_questionnaire
+from enterprise_ai.widgets.redteam_console import RedTeamConsole, redteam_console
 from enterprise_ai.widgets.support_chat import SupportChat, support_chat
 from enterprise_ai.widgets.tool_inspector import ToolInspector, tool_inspector
 from enterprise_ai.widgets.trace_viewer import TraceViewer, trace_viewer
@@ -24,6 +25,7 @@ __all__ = [
     "CostCalculator",
     "EvalDashboard",
     "PromptPlayground",
+    "RedTeamConsole",
     "SupportChat",
     "ToolInspector",
     "TraceViewer",
@@ -32,6 +34,7 @@ __all__ = [
     "cost_calculator",
     "eval_dashboard",
     "prompt_playground",
+    "redteam_console",
     "support_chat",
     "tool_inspector",
     "trace_viewer",
