@@ -171,3 +171,41 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
     The repository itself is not touched.
     """
     return build_book(tmp_path_factory.mktemp("book"))
+
+
+# --------------------------------------------------------------------------- the browser
+
+#: Headless Chromium without sandbox (containers run as root) and without calls home.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+CHROMIUM_INSTALL_HINT = (
+    "Install Debian's chromium with `make chromium` "
+    "(runs `apt-get install -y chromium`, as root or with sudo), "
+    "or point COURSE_CHROMIUM at a Chromium binary."
+)
+
+
+def chromium_executable() -> str:
+    """Debian's chromium (or ``COURSE_CHROMIUM``) for Playwright, which never downloads one.
+
+    Fails the test, naming the install command, when there is none: a skipped browser test
+    would let a fresh clone look green without the site ever having been opened.
+    """
+    chosen = os.environ.get("COURSE_CHROMIUM")
+    if chosen:
+        if not Path(chosen).is_file():
+            pytest.fail(f"COURSE_CHROMIUM={chosen} is not a file. {CHROMIUM_INSTALL_HINT}")
+        return chosen
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    names = ", ".join(CHROMIUM_NAMES)
+    pytest.fail(f"No Chromium found on PATH (looked for {names}). {CHROMIUM_INSTALL_HINT}")

@@ -1,0 +1,498 @@
+"""Open every page of the built book in a real browser (Debian's Chromium, headless).
+
+``tests/test_book.py`` reads the HTML as text; this module checks what a reader's browser does
+with it. The book is the one built once per test run (``built_book`` in conftest.py), served over
+HTTP on a free loopback port, so scripts load as they do on the published site. Every page is
+loaded; the checks fail on:
+
+- a JavaScript error (``pageerror``) or a ``console.error`` from the site's own scripts;
+- a request to the site that fails or answers with status 400 or more (a missing script, style
+  sheet or image file);
+- an image that did not draw (``naturalWidth`` 0);
+- an internal link to a page or an anchor that does not exist;
+- a notebook output that shows nothing, or a widget shown as its Python repr;
+- a widget without a static table or figure after it in the same section;
+- a notebook page without its Binder (JupyterLab) and Thebe launch buttons.
+
+The test runs offline: every request that leaves 127.0.0.1 (the CDN copies of RequireJS and
+the widget html-manager, Binder, fonts) is blocked and only counted. So widgets cannot draw
+here; that is exactly the situation the static fallbacks are for, and the fallbacks are what
+is checked. Screenshots of the home page and two module pages are saved under
+``tests/artifacts/`` (git-ignored) for a person to look at.
+
+The browser is Debian's ``chromium`` driven by Playwright; Playwright never downloads a browser
+here. ``make unit`` installs chromium when it is missing (``make chromium``); without it these
+tests fail with the command that installs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+from conftest import CHROMIUM_FLAGS, BookBuild, chromium_executable
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+PAGE_TIMEOUT_MS = 30_000
+
+#: Pages to photograph: the home page (index.html redirects to the root page) and two modules.
+SCREENSHOTS = {
+    "home.png": "index.html",
+    "module-00.png": "notebooks/00_setup.html",
+    "module-01.png": "notebooks/01_costs.html",
+}
+
+#: Errors that come from the pinned Jupyter Book 1 stack, not from this course's pages. Each
+#: entry is the exact message, why it happens and how it goes away; everything else fails.
+KNOWN_UPSTREAM_ERRORS = {
+    "Identifier 'THEBE_JS_URL' has already been declared": (
+        "sphinx-thebe 0.3.1 adds its inline config script on env-before-read-docs; Sphinx 7.4 "
+        "writes inline scripts added after the builder started twice on every page. Harmless: "
+        "the first copy defines the constants. Goes away with launch_buttons.thebe: false."
+    ),
+    "Got invalid theme mode: . Resetting to auto.": (
+        "pydata-sphinx-theme logs this on a first visit because sphinx-book-theme leaves "
+        "default_mode empty. Goes away with html_theme_options: {default_mode: light} in "
+        "_config.yml (sphinx.config)."
+    ),
+}
+
+# Collected in the page after it loaded. Runs in the browser, so it is JavaScript.
+_INSPECT_PAGE = """
+() => {
+  const text = (el) => (el.innerText || "").trim();
+  const draws = (el) => el.querySelector("img, svg, table, canvas, iframe, video") !== null;
+  const h2Section = (el) => {
+    let section = el.closest("section");
+    let outer = section;
+    while (outer && !outer.querySelector(":scope > h2")) {
+      outer = outer.parentElement ? outer.parentElement.closest("section") : null;
+    }
+    return outer || section;
+  };
+  const outputs = [...document.querySelectorAll("div.cell_output")];
+  const widgetType = 'script[type="application/vnd.jupyter.widget-view+json"]';
+  const widgets = outputs.filter((o) => o.querySelector(widgetType)).map((output) => {
+    const cell = output.closest("div.cell") || output;
+    const section = h2Section(cell);
+    const later = section
+      ? [...section.querySelectorAll("div.cell_output")].filter(
+          (o) => cell.compareDocumentPosition(o) & Node.DOCUMENT_POSITION_FOLLOWING
+              && !cell.contains(o))
+      : [];
+    return {
+      section: section ? (section.id || "?") : "(no section)",
+      drawn: output.querySelector(".jupyter-widgets, .widget-subarea") !== null,
+      fallback: later.some(draws),
+    };
+  });
+  const empty = outputs
+    .filter((o) => !o.querySelector(widgetType) && !text(o) && !draws(o))
+    .map((o) => {
+      const cell = o.closest("div.cell");
+      const code = cell ? cell.querySelector(".cell_input") : null;
+      return code ? text(code).slice(0, 80) : "(cell without input)";
+    });
+  return {
+    url: location.href,
+    ids: [...document.querySelectorAll("[id]")].map((e) => e.id)
+      .concat([...document.querySelectorAll("a[name]")].map((e) => e.name)),
+    links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
+    images: [...document.images].map((i) => ({src: i.currentSrc || i.src,
+                                              ok: i.complete && i.naturalWidth > 0})),
+    outputText: outputs.map(text).join("\\n"),
+    widgets: widgets,
+    emptyOutputs: empty,
+    binderLinks: [...document.querySelectorAll('a[href*="mybinder.org"]')].map((a) => a.href),
+    thebeButtons: document.querySelectorAll(".btn-launch-thebe").length,
+  };
+}
+"""
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without printing a log line per request."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """Does not print a traceback when the browser drops a connection it no longer needs."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@dataclass
+class LocalSite:
+    """A folder served over HTTP on a free loopback port, in a background thread."""
+
+    root: Path
+    server: _QuietServer = field(init=False)
+
+    def __post_init__(self) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(self.root))
+        self.server = _QuietServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def owns(self, url: str) -> bool:
+        return url.startswith(self.url)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class PageVisit:
+    """What happened while one page loaded, and what it contains."""
+
+    path: str
+    final_url: str = ""
+    status: int | None = None
+    errors: list[str] = field(default_factory=list)  # JS errors and failed local requests
+    blocked_external: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)
+    links: list[str] = field(default_factory=list)
+    broken_images: list[str] = field(default_factory=list)
+    output_text: str = ""
+    widgets: list[dict] = field(default_factory=list)
+    empty_outputs: list[str] = field(default_factory=list)
+    binder_links: list[str] = field(default_factory=list)
+    thebe_buttons: int = 0
+
+
+@dataclass
+class SiteVisit:
+    """Every page of the site, visited once, plus the status of other local link targets."""
+
+    site_url: str
+    pages: dict[str, PageVisit]
+    other_targets: dict[str, int]  # local non-page URL -> HTTP status
+    known_errors_seen: set[str]
+
+
+def _html_pages(html_dir: Path) -> list[str]:
+    """Every HTML page of the build, as a path relative to the site root (assets excluded)."""
+    return sorted(
+        path.relative_to(html_dir).as_posix()
+        for path in html_dir.rglob("*.html")
+        if not {"_static", "_sources", "_images"} & set(path.relative_to(html_dir).parts)
+    )
+
+
+def _known_error(message: str) -> str | None:
+    return next((known for known in KNOWN_UPSTREAM_ERRORS if known in message), None)
+
+
+_META_REFRESH = re.compile(
+    r"""<meta\s+http-equiv=["']refresh["']\s+content=["']\d+;\s*url=([^"']+)["']""", re.I
+)
+
+
+def _follow_meta_refresh(page, site: LocalSite, path: str) -> None:  # noqa: ANN001 - Page
+    """Wait until a ``<meta http-equiv="refresh">`` page (index.html) has forwarded the browser.
+
+    The forward happens at some point after the load event; reading the page before it ends
+    fails with "execution context was destroyed". So the target is read from the file and the
+    browser is awaited there.
+    """
+    match = _META_REFRESH.search((site.root / path).read_text(encoding="utf-8"))
+    if match:
+        target = urljoin(site.url + path, match.group(1))
+        page.wait_for_url(target, wait_until="load", timeout=PAGE_TIMEOUT_MS)
+
+
+def _visit(context, site: LocalSite, path: str, known_seen: set[str]) -> PageVisit:  # noqa: ANN001
+    """Load one page in a fresh tab and record errors, failed requests and its content."""
+    visit = PageVisit(path)
+    page = context.new_page()
+
+    def on_console(message) -> None:  # noqa: ANN001 - playwright ConsoleMessage
+        if message.type != "error":
+            return
+        source = (message.location or {}).get("url", "")
+        if source and not site.owns(source):
+            return  # "Failed to load resource" for a blocked external URL
+        known = _known_error(message.text)
+        if known:
+            known_seen.add(known)
+        else:
+            visit.errors.append(f"console.error: {message.text} (at {source or '?'})")
+
+    def on_page_error(error) -> None:  # noqa: ANN001 - playwright Error
+        known = _known_error(str(error))
+        if known:
+            known_seen.add(known)
+        else:
+            visit.errors.append(f"JavaScript error: {error}")
+
+    def on_request_failed(request) -> None:  # noqa: ANN001 - playwright Request
+        if site.owns(request.url):
+            visit.errors.append(f"request failed: {request.url} ({request.failure})")
+
+    def on_response(response) -> None:  # noqa: ANN001 - playwright Response
+        if site.owns(response.url) and response.status >= 400:
+            visit.errors.append(f"HTTP {response.status}: {response.url}")
+
+    def route(route) -> None:  # noqa: ANN001 - playwright Route
+        url = route.request.url
+        if site.owns(url) or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            visit.blocked_external.add(url)
+            route.abort("blockedbyclient")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    page.on("requestfailed", on_request_failed)
+    page.on("response", on_response)
+    page.route("**/*", route)
+    try:
+        response = page.goto(site.url + path, wait_until="load", timeout=PAGE_TIMEOUT_MS)
+        visit.status = response.status if response else None
+        _follow_meta_refresh(page, site, path)
+        found = page.evaluate(_INSPECT_PAGE)
+    finally:
+        page.close()
+    visit.final_url = found["url"]
+    visit.ids = set(found["ids"])
+    visit.links = found["links"]
+    visit.broken_images = [i["src"] for i in found["images"] if not i["ok"]]
+    visit.output_text = found["outputText"]
+    visit.widgets = found["widgets"]
+    visit.empty_outputs = found["emptyOutputs"]
+    visit.binder_links = found["binderLinks"]
+    visit.thebe_buttons = found["thebeButtons"]
+    return visit
+
+
+def _save_screenshots(context, site: LocalSite) -> None:  # noqa: ANN001
+    """Full-page screenshots for a person to look at; the checks do not read them."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if site.owns(route.request.url) else route.abort(),
+    )
+    try:
+        for name, path in SCREENSHOTS.items():
+            page.goto(site.url + path, wait_until="load", timeout=PAGE_TIMEOUT_MS)
+            _follow_meta_refresh(page, site, path)
+            (ARTIFACTS / name).unlink(missing_ok=True)
+            page.screenshot(path=str(ARTIFACTS / name), full_page=True, timeout=PAGE_TIMEOUT_MS)
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def site(built_book: BookBuild) -> Iterator[LocalSite]:
+    if not (built_book.html_dir / "index.html").is_file():
+        pytest.fail(
+            f"The book build wrote no {built_book.html_dir / 'index.html'} "
+            f"(exit code {built_book.returncode}); see tests/test_book.py's failure for the log."
+        )
+    served = LocalSite(built_book.html_dir)
+    try:
+        yield served
+    finally:
+        served.close()
+
+
+@pytest.fixture(scope="module")
+def visit(
+    site: LocalSite, built_book: BookBuild, tmp_path_factory: pytest.TempPathFactory
+) -> SiteVisit:
+    """Load every page once in headless Chromium (fresh profile), then take the screenshots."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_executable()
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    known_seen: set[str] = set()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=executable,
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            timeout=PAGE_TIMEOUT_MS,
+        )
+        try:
+            context.set_default_timeout(PAGE_TIMEOUT_MS)
+            pages = {
+                path: _visit(context, site, path, known_seen)
+                for path in _html_pages(built_book.html_dir)
+            }
+            other_targets = _check_other_link_targets(context, site, pages)
+            _save_screenshots(context, site)
+        finally:
+            context.close()
+    return SiteVisit(site.url, pages, other_targets, known_seen)
+
+
+def _page_path(site_url: str, url: str) -> str:
+    """The site-relative path of a local URL, with ``dir/`` meaning ``dir/index.html``."""
+    path = urldefrag(url).url[len(site_url) :].split("?")[0]
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def _check_other_link_targets(context, site: LocalSite, pages: dict[str, PageVisit]) -> dict:  # noqa: ANN001
+    """HTTP status of every local link target that is not one of the visited pages."""
+    targets = {
+        _page_path(site.url, link)
+        for visit in pages.values()
+        for link in visit.links
+        if site.owns(link)
+    } - set(pages)
+    statuses = {}
+    for path in sorted(targets):
+        response = context.request.get(site.url + path, timeout=PAGE_TIMEOUT_MS)
+        statuses[path] = response.status
+        response.dispose()
+    return statuses
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def _notebook_pages(visit: SiteVisit) -> list[PageVisit]:
+    return [
+        page
+        for path, page in visit.pages.items()
+        if path.split("/")[0] in {"notebooks", "exercises", "solutions"}
+    ]
+
+
+def test_every_page_loads(visit: SiteVisit) -> None:
+    assert len(visit.pages) >= 10, f"Only {len(visit.pages)} pages found: {sorted(visit.pages)}"
+    bad = {path: page.status for path, page in visit.pages.items() if page.status != 200}
+    assert not bad, f"Pages that did not load with HTTP 200: {bad}"
+    home = visit.pages["index.html"]
+    assert home.final_url != visit.site_url + "index.html", (
+        "index.html should forward to the root page of _toc.yml, but the browser stayed on it."
+    )
+
+
+def test_no_javascript_errors_or_failed_requests(visit: SiteVisit) -> None:
+    problems = [f"{path}: {error}" for path, page in visit.pages.items() for error in page.errors]
+    assert not problems, (
+        f"{len(problems)} errors while loading the site in Chromium (external requests were "
+        "blocked and are not counted):\n" + "\n".join(problems[:40])
+    )
+
+
+def test_known_upstream_errors_still_happen(visit: SiteVisit) -> None:
+    """An allow-list entry that no longer matches anything must be deleted, not kept."""
+    stale = set(KNOWN_UPSTREAM_ERRORS) - visit.known_errors_seen
+    assert not stale, (
+        f"These errors are allowed in KNOWN_UPSTREAM_ERRORS but no page produced them: {stale}. "
+        "Remove them from tests/test_site_browser.py so a new occurrence fails again."
+    )
+
+
+def test_every_image_draws(visit: SiteVisit) -> None:
+    broken = {
+        path: [src for src in page.broken_images if src.startswith(visit.site_url)]
+        for path, page in visit.pages.items()
+    }
+    broken = {path: sources for path, sources in broken.items() if sources}
+    assert not broken, f"Images that did not draw (naturalWidth 0): {broken}"
+    external = sorted(
+        {src for page in visit.pages.values() for src in page.broken_images}
+        - {src for sources in broken.values() for src in sources}
+    )
+    assert not external, (
+        f"Pages show images from outside the site: {external}. They break offline and on a "
+        "CDN outage; copy them into the repository."
+    )
+
+
+def test_internal_links_and_anchors_resolve(visit: SiteVisit) -> None:
+    broken = []
+    for path, page in visit.pages.items():
+        for link in page.links:
+            if not visit.site_url or not link.startswith(visit.site_url):
+                continue  # external: not reachable offline, not checked here
+            target = _page_path(visit.site_url, link)
+            fragment = urlsplit(link).fragment
+            if target in visit.pages:
+                if fragment and fragment not in visit.pages[target].ids:
+                    broken.append(f"{path} -> {link} (no id {fragment!r} on {target})")
+            elif visit.other_targets.get(target, 0) >= 400:
+                broken.append(f"{path} -> {link} (HTTP {visit.other_targets[target]})")
+    assert not broken, f"{len(broken)} internal links point nowhere:\n" + "\n".join(broken[:40])
+
+
+def test_no_empty_outputs_and_no_widget_reprs(visit: SiteVisit) -> None:
+    widget_repr = re.compile(r"\b(?:VBox|HBox|Box|Tab|Accordion|Output)\((?:\)|children=)")
+    problems = []
+    for path, page in visit.pages.items():
+        problems += [f"{path}: empty output under the code {code!r}" for code in page.empty_outputs]
+        match = widget_repr.search(page.output_text)
+        if match:
+            problems.append(f"{path}: a widget shown as Python text ({match.group(0)}…)")
+    assert not problems, (
+        "Outputs a reader would see as blank or as raw Python reprs:\n" + "\n".join(problems)
+    )
+
+
+def test_every_widget_has_a_static_fallback(visit: SiteVisit) -> None:
+    widgets = {path: page.widgets for path, page in visit.pages.items() if page.widgets}
+    assert widgets, "No page has a widget; the lessons 00–03 each show one."
+    missing = [
+        f"{path} (section #{widget['section']})"
+        for path, found in widgets.items()
+        for widget in found
+        if not widget["fallback"]
+    ]
+    assert not missing, (
+        "Widgets without a table or figure after them in the same section: "
+        f"{missing}. Without a kernel, or when the widget CDN is down, the page then shows "
+        "nothing there; add a static table or plot below the widget."
+    )
+
+
+def test_notebook_pages_have_launch_buttons(visit: SiteVisit) -> None:
+    pages = _notebook_pages(visit)
+    assert pages, f"No notebook pages among {sorted(visit.pages)}"
+    problems = []
+    for page in pages:
+        source = page.path.removesuffix(".html") + ".ipynb"
+        if not any(f"urlpath=lab/tree/{source}" in link for link in page.binder_links):
+            problems.append(f"{page.path}: no Binder link opening {source} in JupyterLab")
+        if page.thebe_buttons == 0:
+            problems.append(f"{page.path}: no Thebe (live code) button")
+    assert not problems, "\n".join(problems)
+
+
+def test_screenshots_were_saved(visit: SiteVisit) -> None:
+    for name in SCREENSHOTS:
+        shot = ARTIFACTS / name
+        assert shot.is_file(), f"The screenshot {shot} was not written."
+        header = shot.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{shot} is not a PNG file."
+        width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+        assert width >= 1000 and height >= 900, f"{shot} is only {width}×{height} pixels."
