@@ -743,8 +743,12 @@ class AgentRun:
             try:
                 reply = self._call_model()
             except openai.APITimeoutError:
+                self.trace.add("model", "assistant", "timed out", ok=False)
                 return self._stop("seconds", "")
             except openai.APIError as error:
+                self.trace.add(
+                    "model", "assistant", f"{type(error).__name__}: {error}"[:300], ok=False
+                )
                 return self._stop(
                     "model_error",
                     f"The model's reply was unusable ({type(error).__name__}). A colleague "
