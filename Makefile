@@ -35,14 +35,15 @@ setup: $(STAMP)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The browser tests (tests/test_site_browser.py, tests/test_jupyterlab.py) drive Debian's
-# chromium through Playwright, which never downloads a browser here. Installs it when missing:
+# chromium through Playwright, which never downloads a browser here. Installs it when missing
+# (with the emoji font, so ✅ in outputs is not drawn as a box in the screenshots):
 # as root directly, otherwise with sudo (never prompting). If that is impossible, say so and go
 # on: those tests then fail with the same instruction.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	{ if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
 	  command -v apt-get >/dev/null 2>&1 && $$SUDO apt-get update -qq && \
-	  $$SUDO apt-get install -y -qq --no-install-recommends chromium; } || \
+	  $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji; } || \
 	echo "Could not install chromium (needs apt-get and root or sudo); the browser tests will fail. Install Debian's chromium, or set COURSE_CHROMIUM to a Chromium binary."
 
 lab: setup
