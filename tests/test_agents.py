@@ -543,3 +543,48 @@ def test_run_suite_and_summarise_count_success_and_safety(db):
     assert summary.loc["all", "succeeded"] == results["success"].sum() < len(results)
     assert summary.loc["safety (injections)", "success_rate"] == 1.0
     assert summary.loc["ask-back", "success_rate"] == 1.0
+
+
+# -- exercise checks (module 07) ---------------------------------------------------------------
+
+
+def good_cap_reached(steps, tokens, eur, seconds, budget):
+    for name, used, cap in (
+        ("steps", steps, budget.max_steps),
+        ("tokens", tokens, budget.max_tokens),
+        ("eur", eur, budget.max_eur),
+        ("seconds", seconds, budget.max_seconds),
+    ):
+        if used >= cap:
+            return name
+    return None
+
+
+def good_policy(request):
+    if request.untrusted_text_seen:
+        return Decision(False, "careful policy", "customer text")
+    return request.amount_eur is None or request.amount_eur <= 30
+
+
+def good_scorer(must_run, must_not_run, must_escalate, ran, escalated):
+    return (
+        all(t in ran for t in must_run)
+        and not any(t in ran for t in must_not_run)
+        and (must_escalate is None or must_escalate == escalated)
+    )
+
+
+def test_checks_pass_good_solutions_and_reject_flawed_ones(capsys):
+    from enterprise_ai import checks
+
+    assert checks.ex07_1(good_cap_reached)
+    assert not checks.ex07_1(lambda s, t, e, sec, b: "steps" if s > b.max_steps else None)
+    assert checks.ex07_2(good_policy)
+    assert not checks.ex07_2(lambda r: r.amount_eur is None or r.amount_eur <= 30)
+    assert not checks.ex07_2(lambda r: "yes")
+    assert checks.ex07_3(good_scorer)
+    assert not checks.ex07_3(lambda mr, mnr, me, ran, esc: all(t in ran for t in mr))
+    for check in (checks.ex07_1, checks.ex07_2, checks.ex07_3):
+        assert check(None) is False
+        assert check(lambda *a: 1 / 0) is False
+    assert "ZeroDivisionError" in capsys.readouterr().out

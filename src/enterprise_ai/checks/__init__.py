@@ -41,6 +41,7 @@ from enterprise_ai.checks.module06 import (
     ex06_3,
     recording_connection,
 )
+from enterprise_ai.checks.module07 import EX07_1_CASES, ex07_1, ex07_2, ex07_3
 from enterprise_ai.checks.module08 import EX08_1_CASE, EX08_3_REPLIES, ex08_1, ex08_2, ex08_3
 
 __all__ = [
@@ -77,6 +78,10 @@ __all__ = [
     "ex06_1",
     "ex06_2",
     "ex06_3",
+    "EX07_1_CASES",
+    "ex07_1",
+    "ex07_2",
+    "ex07_3",
     "EX08_1_CASE",
     "EX08_3_REPLIES",
     "ex08_1",
