@@ -55,17 +55,17 @@ SCREENSHOTS = {
 }
 
 #: Errors that come from the pinned Jupyter Book 1 stack, not from this course's pages. Each
-#: entry is the exact message, why it happens and how it goes away; everything else fails.
+#: entry is the exact message and why it happens; any other error fails the test.
 KNOWN_UPSTREAM_ERRORS = {
     "Identifier 'THEBE_JS_URL' has already been declared": (
-        "sphinx-thebe 0.3.1 adds its inline config script on env-before-read-docs; Sphinx 7.4 "
-        "writes inline scripts added after the builder started twice on every page. Harmless: "
-        "the first copy defines the constants. Goes away with launch_buttons.thebe: false."
+        "sphinx-thebe 0.3.1 (pinned by jupyter-book 1.0.4) writes its inline config script "
+        "twice into every page under Sphinx 7.4; the first copy defines the constants, so "
+        "Thebe still works. launch_buttons.thebe: false does not remove it (tried)."
     ),
     "Got invalid theme mode: . Resetting to auto.": (
-        "pydata-sphinx-theme logs this on a first visit because sphinx-book-theme leaves "
-        "default_mode empty. Goes away with html_theme_options: {default_mode: light} in "
-        "_config.yml (sphinx.config)."
+        "pydata-sphinx-theme (under sphinx-book-theme 1.3) logs this on a first visit: the "
+        "page starts with an empty colour mode and falls back to auto. Setting "
+        "html_theme_options.default_mode in _config.yml does not remove it (tried)."
     ),
 }
 
@@ -81,6 +81,12 @@ _INSPECT_PAGE = """
       outer = outer.parentElement ? outer.parentElement.closest("section") : null;
     }
     return outer || section;
+  };
+  // What an output shows once the theme's copy buttons (an icon and a tooltip) are left out.
+  const shown = (output) => {
+    const copy = output.cloneNode(true);
+    copy.querySelectorAll("button, .copybtn, script").forEach((el) => el.remove());
+    return copy;
   };
   const outputs = [...document.querySelectorAll("div.cell_output")];
   const widgetType = 'script[type="application/vnd.jupyter.widget-view+json"]';
@@ -99,7 +105,8 @@ _INSPECT_PAGE = """
     };
   });
   const empty = outputs
-    .filter((o) => !o.querySelector(widgetType) && !text(o) && !draws(o))
+    .filter((o) => !o.querySelector(widgetType)
+                   && !shown(o).textContent.trim() && !draws(shown(o)))
     .map((o) => {
       const cell = o.closest("div.cell");
       const code = cell ? cell.querySelector(".cell_input") : null;
