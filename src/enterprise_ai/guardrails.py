@@ -717,7 +717,8 @@ _OUTPUT_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "promise",
         re.compile(
             r"\bi(?: will|'ll| have| can|'ve)? (?:refund|reimburse|approve[d]?|guarantee|"
-            r"waive[d]?|promise)\b|\byour (?:refund|return|claim) (?:is|has been) approved\b|"
+            r"waive[d]?|promise)\b|\byour (?:refund|return|claim)\b.{0,30}?\b(?:is|has been) "
+            r"approved\b|"
             r"\blegally (?:binding|entitled)\b|\bich (?:erstatte|garantiere|genehmige|"
             r"verspreche)\b|\brechtsverbindlich\b",
             re.IGNORECASE,

@@ -32,7 +32,16 @@ from enterprise_ai.checks.module04 import (
     ex04_3,
     ex04_4,
 )
-from enterprise_ai.checks.module05 import ex05_1, ex05_2, ex05_3
+from enterprise_ai.checks.module05 import (
+    EX05_1_CASES,
+    EX05_2_ATTACKS,
+    EX05_2_HARMLESS,
+    EX05_3_BLOCKED,
+    EX05_3_EXPECTED,
+    ex05_1,
+    ex05_2,
+    ex05_3,
+)
 from enterprise_ai.checks.module06 import (
     EX06_3_CASES,
     EX06_ORDERS,
@@ -63,6 +72,11 @@ __all__ = [
     "ex03_1",
     "ex03_2",
     "ex03_3",
+    "EX05_1_CASES",
+    "EX05_2_ATTACKS",
+    "EX05_2_HARMLESS",
+    "EX05_3_BLOCKED",
+    "EX05_3_EXPECTED",
     "ex05_1",
     "ex05_2",
     "ex05_3",
