@@ -615,3 +615,20 @@ def test_ex08_3_right_wrong_and_unfinished(capsys):
     assert checks.ex08_3(None) is False
     for reply, expected in checks.EX08_3_REPLIES:
         assert discloses_ai(reply) is expected, reply
+
+
+def test_plots_label_their_axes_and_mark_the_day():
+    timeline_figure = compliance.plot_timeline(as_of=AS_OF)
+    ax = timeline_figure.axes[0]
+    assert ax.get_xlabel() == "date from which the duties apply"
+    assert "as of 2026-11-25" in [t.get_text() for t in ax.get_legend().get_texts()]
+    inventory_figure = compliance.plot_inventory(classify(inventory()))
+    ax = inventory_figure.axes[0]
+    assert ax.get_xlabel() == "number of AI use cases"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "prohibited",
+        "high",
+        "limited",
+        "minimal",
+    ]
+    assert inventory_figure._repr_png_().startswith(b"\x89PNG")

@@ -39,6 +39,7 @@ from datetime import date
 from typing import Literal
 
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from pydantic import BaseModel, ConfigDict, Field
 
 from enterprise_ai.compliance_bot import (
@@ -50,6 +51,7 @@ from enterprise_ai.compliance_bot import (
     discloses_ai,
     system_card,
 )
+from enterprise_ai.costs import ChartFigure
 
 __all__ = [
     "AI_ACT_URL",
@@ -77,6 +79,8 @@ __all__ = [
     "gdpr_table",
     "inventory",
     "milestone",
+    "plot_inventory",
+    "plot_timeline",
     "system_card",
     "timeline",
 ]
@@ -308,6 +312,50 @@ def timeline(*, as_of: date | None = None) -> pd.DataFrame:
     columns = ["milestone", "applies_from", "regime", "status", "source", "articles", "key"]
     table = table[[*columns, "reached"]]
     return table.sort_values(["applies_from", "regime"], kind="stable").reset_index(drop=True)
+
+
+#: The rows of :func:`plot_timeline`: timeline key → label.
+_PLOTTED_DUTIES = {
+    "prohibitions": "Art. 5 bans, Art. 4",
+    "gpai": "GPAI model duties",
+    "transparency": "Art. 50 transparency",
+    "high_risk_annex_iii": "Annex III high-risk",
+    "high_risk_annex_i": "Annex I products",
+}
+
+
+def plot_timeline(*, as_of: date | None = None) -> ChartFigure:
+    """When each group of duties applies: as published (circles) and Digital Omnibus (diamonds).
+
+    Args:
+        as_of: the day drawn as a dashed line; default ``date.today()``.
+
+    Returns:
+        A matplotlib figure that shows itself in a notebook (``.savefig(path)`` saves it).
+
+    Introduced in notebooks/08_ai_act.ipynb.
+    """
+    day = as_of or date.today()
+    figure = ChartFigure(figsize=(11, 4.8), dpi=80)
+    ax = figure.add_subplot()
+    # (marker, colour, vertical offset): the offset keeps equal dates of both regimes visible.
+    styles = {PUBLISHED: ("o", "#1b6ca8", -0.12), OMNIBUS: ("D", "#d95f02", 0.12)}
+    for y, key in enumerate(_PLOTTED_DUTIES):
+        for regime, (marker, colour, offset) in styles.items():
+            row = milestone(key, regime=regime)
+            if row is not None:
+                label = regime if key == "high_risk_annex_iii" else None
+                ax.scatter(
+                    row.applies_from, y + offset, marker=marker, s=170, color=colour, label=label
+                )
+    ax.axvline(day, color="grey", linestyle="--", linewidth=2, label=f"as of {day.isoformat()}")
+    ax.set_yticks(range(len(_PLOTTED_DUTIES)), list(_PLOTTED_DUTIES.values()), fontsize=14)
+    ax.tick_params(axis="x", labelsize=13)
+    ax.set_xlabel("date from which the duties apply", fontsize=14)
+    ax.set_title("AI Act dates: as published vs. Digital Omnibus (status: verify)", fontsize=16)
+    ax.legend(loc="lower right", fontsize=12)
+    figure.tight_layout()
+    return figure
 
 
 # --------------------------------------------------------------------------------------------
@@ -1121,6 +1169,30 @@ def classify(use_cases: list[UseCase]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table["tier"] = pd.Categorical(table["tier"], categories=list(TIER_ORDER), ordered=True)
     return table
+
+
+def plot_inventory(table: pd.DataFrame) -> ChartFigure:
+    """Use cases per department, stacked by tier, from a :func:`classify` table.
+
+    Introduced in notebooks/08_ai_act.ipynb.
+    """
+    counts = pd.crosstab(table["department"], table["tier"])
+    counts = counts.loc[:, counts.sum() > 0]
+    figure = ChartFigure(figsize=(10, 5), dpi=80)
+    ax = figure.add_subplot()
+    left = pd.Series(0, index=counts.index)
+    for tier in counts.columns:
+        ax.barh(counts.index, counts[tier], left=left, color=TIER_COLOURS[str(tier)], label=tier)
+        left += counts[tier]
+    ax.set_xlim(0, int(left.max()) + 2)  # room for the legend
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("number of AI use cases", fontsize=14)
+    ax.set_ylabel("department", fontsize=14)
+    ax.tick_params(labelsize=13)
+    ax.set_title(f"AI use cases by department and risk tier ({len(table)} in all)", fontsize=16)
+    ax.legend(title="tier", fontsize=12, title_fontsize=12, loc="lower right")
+    figure.tight_layout()
+    return figure
 
 
 # --------------------------------------------------------------------------------------------

@@ -229,7 +229,11 @@ def facts_for_backend(backend: str | None = None, **overrides: Any) -> BotFacts:
         "model": info.model,
         "model_vendor": _VENDORS.get(info.backend, info.backend),
         "backend": info.backend,
-        "data_region": info.data_goes_to,
+        "data_region": (
+            info.data_goes_to
+            if info.data_leaves_machine
+            else "this machine (nothing leaves it; no transfer)"
+        ),
     }
     values.update(overrides)
     return BotFacts(**values)
@@ -688,10 +692,9 @@ def system_card(
     facts = bot.facts
     case = assessment.use_case
     role = (
-        f"{case.role} (Art. 3(3)): {facts.provider} puts the bot into service under its own "
-        "name, so it is the provider of this system"
+        f"**Provider** (Art. 3(3)): {facts.provider} puts the bot into service under its own name."
         if case.role == "provider"
-        else f"{case.role} (Art. 3(4)): {facts.provider} uses the system under its authority"
+        else f"**Deployer** (Art. 3(4)): {facts.provider} uses the system under its authority."
     )
     log = bot.audit_log
     log_line = (
@@ -706,7 +709,7 @@ def system_card(
         "## Purpose",
         facts.purpose,
         "## Role",
-        role + ". Duties for the general-purpose model (Art. 53, 55) stay with its vendor.",
+        role,
         "## Risk tier and articles",
         f"**{assessment.tier}** — {', '.join(assessment.articles)}.",
     ]
@@ -720,7 +723,8 @@ def system_card(
         ),
         "## Data flows",
         f"1. Customer message → {redaction} → search in the help articles (on our servers).",
-        f"2. Message and retrieved passages → model `{facts.model}`: {facts.data_region}.",
+        f"2. Message and retrieved passages → model `{facts.model}`, processed in: "
+        f"{facts.data_region}.",
         "3. Reply → citation check (extractive fallback) → customer.",
         f"4. Question, reply and decision → {log_line}.",
         "## Model and region",
