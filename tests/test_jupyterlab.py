@@ -208,6 +208,19 @@ def _run_all_cells(page, lab: RunningLab) -> dict:  # noqa: ANN001 - playwright 
     return page.evaluate(_NOTEBOOK_STATE)
 
 
+def _save_failure_screenshot(browser) -> None:  # noqa: ANN001 - playwright Browser
+    """What JupyterLab showed when the test failed, for the person reading the failure."""
+    pages = [page for context in browser.contexts for page in context.pages]
+    if not pages:
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        pages[-1].screenshot(path=str(ARTIFACTS / "jupyterlab-failure.png"), timeout=10_000)
+    except Exception:  # noqa: BLE001 - the original failure matters more than the picture
+        return
+    print(f"Screenshot of the failure: {ARTIFACTS / 'jupyterlab-failure.png'}")
+
+
 def test_run_lesson_00_and_ask_the_playground(lab: RunningLab) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -244,21 +257,31 @@ def test_run_lesson_00_and_ask_the_playground(lab: RunningLab) -> None:
             question.fill(QUESTION)
             question.press("Tab")  # ipywidgets sends a Textarea's value on change
             playground.locator("button", has_text="Ask").click()
-            page.wait_for_function(
-                """([first]) => {
-                  const selector = ".widget-html div[style*='border-left']";
-                  const box = document.querySelector(selector);
-                  const text = box ? box.innerText.trim() : "";
-                  return text && text !== first.trim() && !text.includes("thinking");
-                }""",
-                arg=[first_answer],
-                timeout=ANSWER_SECONDS * 1000,
-                polling=250,
-            )
+            try:
+                page.wait_for_function(
+                    """([first]) => {
+                      const selector = ".widget-html div[style*='border-left']";
+                      const box = document.querySelector(selector);
+                      const text = box ? box.innerText.trim() : "";
+                      return text && text !== first.trim() && !text.includes("thinking");
+                    }""",
+                    arg=[first_answer],
+                    timeout=ANSWER_SECONDS * 1000,
+                    polling=250,
+                )
+            except Exception as error:  # noqa: BLE001 - re-raised as a failure with what it shows
+                pytest.fail(
+                    f"No new answer in the playground {ANSWER_SECONDS} s after clicking Ask "
+                    f"({error}). It shows: {playground.inner_text()[-600:]!r}\n"
+                    f"JupyterLab log:\n{lab.log_tail()}"
+                )
             new_answer = answer.inner_text()
             usage = playground.locator(".widget-html small").inner_text()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             playground.screenshot(path=str(ARTIFACTS / "jupyterlab-playground.png"))
+        except BaseException:
+            _save_failure_screenshot(browser)
+            raise
         finally:
             browser.close()
 
