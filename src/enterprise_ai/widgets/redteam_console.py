@@ -125,9 +125,9 @@ class RedTeamConsole(CourseWidget):
         """Run the detector on the box's text (or ``text``) and show the verdict. Never raises."""
         if text is not None:
             self.attack.value = text
-        if context is not None:
-            self.context.value = context
         try:
+            if context is not None:
+                self.context.value = context
             verdict = guardrails.detect_injection(self.attack.value, context=self.context.value)
         except Exception as err:  # noqa: BLE001 - show it in the widget
             self.verdict.value = _error_html(f"{type(err).__name__}: {err}")
