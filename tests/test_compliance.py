@@ -632,3 +632,22 @@ def test_plots_label_their_axes_and_mark_the_day():
         "minimal",
     ]
     assert inventory_figure._repr_png_().startswith(b"\x89PNG")
+
+
+def test_the_course_bot_with_module_05_guards_passes(tmp_path):
+    from enterprise_ai import audit, guardrails
+
+    log = audit.AuditLog(tmp_path / "support_bot.jsonl", retention_days=184)
+    bot = make_bot(tmp_path, redact=lambda text: guardrails.redact_pii(text).text, audit_log=log)
+    report = check_bot(bot, minimum_retention_days=184)
+    assert report.passed, report.to_frame().to_string()
+    assert "anna.berger" not in log.path.read_text(encoding="utf-8")
+
+
+def test_facts_for_backend_reads_the_local_settings(clean_course_env):
+    from enterprise_ai.compliance_bot import facts_for_backend
+
+    facts = facts_for_backend()
+    assert (facts.backend, facts.model) == ("local", "SmolLM2-135M-Instruct")
+    assert facts.data_region.startswith("this machine")
+    assert facts_for_backend(data_region="EU Data Zone").data_region == "EU Data Zone"
