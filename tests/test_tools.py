@@ -246,6 +246,22 @@ def test_sql_in_free_text_arguments_is_stored_as_text(db: Path, attack: str) -> 
     assert table_counts(db) == before
 
 
+@pytest.mark.parametrize("attack", SQL_INJECTIONS)
+def test_sql_in_the_other_arguments_is_rejected_or_kept_as_text(db: Path, attack: str) -> None:
+    before = table_counts(db)
+    recent = data.orders().query("status == 'delivered'").sort_values("delivered_date").iloc[-1]
+    desk = OrderDesk(Session(recent.customer_id, today=TODAY), db_path=db)
+    label = desk.execute(
+        "create_return_label", {"order_id": recent.order_id, "reason": attack[:120]}
+    )
+    assert label.ok and desk.return_labels[0]["reason"] == attack[:120].strip()
+    amount = desk.execute(
+        "request_refund", {"order_id": recent.order_id, "amount_eur": attack, "reason": "x" * 5}
+    )
+    assert not amount.ok and amount.error.startswith("amount_eur") and not desk.refunds
+    assert table_counts(db) == before
+
+
 def test_path_traversal_in_a_search_query_reads_no_file(db: Path) -> None:
     desk = desk_for(db)
     for query in ("../../../../etc/passwd", "..\\..\\windows\\win.ini", "/etc/shadow", "~/.env"):
@@ -360,6 +376,20 @@ def test_after_reading_an_injected_note_no_refund_runs_without_a_human(
 
 
 # -- malformed calls -------------------------------------------------------------------------
+
+
+def test_the_course_audit_log_stores_calls_without_personal_data(db: Path, tmp_path: Path) -> None:
+    from enterprise_ai.audit import AuditLog
+
+    log = AuditLog(tmp_path / "tools.jsonl")
+    desk = desk_for(db, audit=log)
+    desk.execute("escalate_to_human", {"summary": "Call back: mia.huber@example.de"})
+    token = desk.approve_refund("IC-100001", 300, approved_by="Leonie")
+    records = log.read()
+    assert [r["event"] for r in records] == ["tool_call", "refund_approved"]
+    assert records[0]["tool"] == "escalate_to_human" and records[0]["ok"] is True
+    written = log.path.read_text(encoding="utf-8")
+    assert "mia.huber@example.de" not in written and token not in written
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,14 @@ talk its way around, not in the prompt:
    privilege: the customer id comes from the login, never from the model).
 3. **Queries are parameterised** and the database is opened read-only, so text from the model
    is never part of SQL.
-4. **Refunds need a human** above :data:`REFUND_LIMIT_EUR`, and for any amount once the bot has
+4. **Write tools are offered only when the customer asks** (:func:`offered_tools`): no return
+   label or refund unless the customer's own message mentions one.
+5. **Refunds need a human** above :data:`REFUND_LIMIT_EUR`, and for any amount once the bot has
    read text a customer wrote (an order note may carry a prompt injection). A person issues a
    one-time approval token with :meth:`OrderDesk.approve_refund`; the model never sees it.
-5. **Every call is audit-logged** through anything with ``.record(event, **fields)``
+6. **Every call is audit-logged** through anything with ``.record(event, **fields)``
    (:class:`AuditSink`, e.g. ``enterprise_ai.audit.AuditLog``, which redacts PII).
-6. **Errors go back to the model** as tool results (:class:`ToolResult`), never as exceptions;
+7. **Errors go back to the model** as tool results (:class:`ToolResult`), never as exceptions;
    after ``max_failures`` failed calls :func:`respond` hands the conversation to a human.
 
 SmolLM2-135M routes badly: it often picks the wrong tool or invents order ids. That is why
