@@ -588,3 +588,19 @@ def test_checks_pass_good_solutions_and_reject_flawed_ones(capsys):
         assert check(None) is False
         assert check(lambda *a: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_policy_does_not_approve_an_amount_the_customer_never_named(db):
+    """Found by the benchmark: the local model refunded 49.99 EUR of a 3,899 EUR bike."""
+    desk = desk_for(db, "C-0010")
+    run = agents.run(
+        "Please refund my order IC-100146.",
+        desk=desk,
+        client=ScriptedClient(refund_script(49.99)),
+        model="m",
+        approve=agents.approve_below(50),
+    )
+    approval = next(s for s in run.trace.steps if s.kind == "approval")
+    assert desk.refunds == [] and "did not ask for 49.99 EUR" in approval.content
+    assert agents.amount_stated("refund 20EUR on IC-100146", 20)
+    assert not agents.amount_stated("refund IC-100146", 100146)

@@ -46,6 +46,7 @@ Introduced in notebooks/07_agents.ipynb.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,8 @@ StopReason = Literal[
 ]
 
 _BUDGET_REASONS = ("steps", "tokens", "eur", "seconds")
+# A number that is not part of an order id: "20", "19.90", "19,90" (IC-100146 is skipped).
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d{1,2})?(?!\d)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,28 +247,53 @@ def approve_all(request: ApprovalRequest) -> Decision:
 
 
 def approve_below(limit_eur: float) -> Callable[[ApprovalRequest], Decision]:
-    """Policy: approve refunds up to ``limit_eur`` and return labels; decline the rest.
+    """Policy: approve return labels, and refunds up to ``limit_eur`` the customer asked for.
+
+    A refund is approved only if its amount appears in the customer's message ("refund 20
+    EUR"). Without that rule the policy approved a 49.99 EUR refund the local model made up
+    for a customer who wanted the full 3,899 EUR back: under the limit, but not what anyone
+    asked for. Such refunds go to a person instead.
 
     Example:
         >>> policy = approve_below(50)
-        >>> request = ApprovalRequest("request_refund", {}, 80.0, "refund please", False)
-        >>> policy(request).approved
+        >>> policy(ApprovalRequest("request_refund", {}, 20.0, "refund 20 EUR", False)).approved
+        True
+        >>> policy(ApprovalRequest("request_refund", {}, 20.0, "refund it", False)).approved
+        False
+        >>> policy(ApprovalRequest("request_refund", {}, 80.0, "refund 80 EUR", False)).approved
         False
 
     Introduced in notebooks/07_agents.ipynb.
     """
+    name = f"policy approve_below({limit_eur:g})"
 
     def policy(request: ApprovalRequest) -> Decision:
-        if request.amount_eur is None or request.amount_eur <= limit_eur:
-            return Decision(True, f"policy approve_below({limit_eur:g})", "within the limit")
-        return Decision(
-            False,
-            f"policy approve_below({limit_eur:g})",
-            f"{request.amount_eur:.2f} EUR is above {limit_eur:.2f} EUR",
-        )
+        amount = request.amount_eur
+        if amount is None:
+            return Decision(True, name, "no money moves now")
+        if amount > limit_eur:
+            return Decision(False, name, f"{amount:.2f} EUR is above {limit_eur:.2f} EUR")
+        if not amount_stated(request.task, amount):
+            return Decision(False, name, f"the customer did not ask for {amount:.2f} EUR")
+        return Decision(True, name, "within the limit, as the customer asked")
 
     policy.__name__ = f"approve_below_{limit_eur:g}"
     return policy
+
+
+def amount_stated(task: str, amount_eur: float) -> bool:
+    """True if the amount appears as a number in the customer's message (20, 20.00, 20,00).
+
+    Example:
+        >>> amount_stated("Please refund 19,90 € for IC-100146", 19.9)
+        True
+        >>> amount_stated("Please refund IC-100146", 19.9)
+        False
+    """
+    for number in _NUMBER.findall(task):
+        if abs(float(number.replace(",", ".")) - amount_eur) < 0.005:
+            return True
+    return False
 
 
 def asked_for(tool_name: str, task: str, arguments: Mapping[str, Any]) -> bool:
@@ -840,7 +868,7 @@ class AgentRun:
         self.trace.add(
             "approval",
             request.tool,
-            f"{verdict} by {decision.by}: {request.describe()}",
+            f"{verdict} by {decision.by} ({decision.note or 'no note'}): {request.describe()}",
             ok=decision.approved,
         )
         self._audit("agent_approval", tool=request.tool, approved=decision.approved, by=decision.by)
