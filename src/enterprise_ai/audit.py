@@ -81,6 +81,8 @@ class AuditLog:
         >>> _ = log.record("reply.sent", reply="Mail us at anna@example.de", escalate=False)
         >>> log.read()[0]["reply"], len(log)
         ('Mail us at [EMAIL]', 1)
+
+    Introduced in notebooks/05_guardrails.ipynb.
     """
 
     def __init__(
