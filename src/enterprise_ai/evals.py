@@ -611,7 +611,7 @@ def judge(
     parse (cut off by ``max_tokens``) counts as *not supported*, with the reason saying so.
 
     A judge is a model with the same weaknesses as the one it grades: compare its verdicts with
-    rules and with human labels before trusting it (notebooks/04_evals.ipynb, section 7).
+    rules and with human labels before trusting it (notebooks/04_evals.ipynb, section 9).
 
     Introduced in notebooks/04_evals.ipynb.
     """

@@ -144,7 +144,7 @@ def ex04_3(choose_threshold: Callable[..., float]) -> bool:
                 label,
                 f"{call} returned {got}, expected {expected}",
                 "keep the rows with missed <= max_missed, then take the LOWEST threshold among "
-                "them: it loses the fewest answerable questions. See lesson 04, section 5.",
+                "them: it loses the fewest answerable questions. See lesson 04, section 6.",
             )
     return passed(label, "the lowest threshold that meets each limit, for all 5 limits.")
 
