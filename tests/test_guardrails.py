@@ -311,3 +311,36 @@ def test_redteam_console_measures_and_checks_without_raising() -> None:
     assert "drop its instructions" in console.verdict.value
     assert console.check("hi", context="fax") is None and "Not checked" in console.verdict.value
     assert console._repr_mimebundle_()["text/plain"].startswith("Red-team console")
+
+
+# --- the exercise checks ------------------------------------------------------------------
+
+
+def _raises(*args: object) -> None:
+    raise RuntimeError("boom")
+
+
+def test_checks_pass_right_solutions(capsys) -> None:
+    from enterprise_ai import checks
+
+    assert checks.ex05_1(lambda t: redact_pii(t, kinds=["TAX_ID"]).text)
+    assert checks.ex05_2(lambda t: detect_injection(t).blocked)
+    assert checks.ex05_3(
+        lambda e, b: (detection_rates(e, b).block_rate, detection_rates(e, b).false_positive_rate)
+    )
+    assert capsys.readouterr().out.count("✅") == 3
+
+
+def test_checks_say_not_yet_to_stubs_flaws_and_errors(capsys) -> None:
+    from enterprise_ai import checks
+
+    for check in (checks.ex05_1, checks.ex05_2, checks.ex05_3):
+        assert check(lambda *a: None) is False
+        assert check(_raises) is False
+        assert check(None) is False
+    no_checksum = re.compile(r"\b[1-9]\d(?: ?\d{3}){3}\b")
+    assert checks.ex05_1(lambda t: no_checksum.sub("[TAX_ID]", t)) is False
+    assert "checksum" in capsys.readouterr().out
+    assert checks.ex05_2(lambda t: "ignore" in t.lower()) is False  # blocks look-alikes
+    assert checks.ex05_3(lambda e, b: (4, 1)) is False
+    assert "divide by the number of attacks" in capsys.readouterr().out
