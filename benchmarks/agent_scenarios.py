@@ -41,9 +41,32 @@ def _table(frame: pd.DataFrame) -> list[str]:
     return lines
 
 
+def returns_table(returns: pd.DataFrame) -> list[str]:
+    """The returns job built twice: success and cost per approach, as Markdown lines."""
+    table = returns.groupby("approach", sort=False).agg(
+        scenarios=("id", "count"),
+        succeeded=("success", "sum"),
+        model_calls=("model_calls", "mean"),
+        tokens=("tokens", "mean"),
+        seconds=("seconds", "mean"),
+    )
+    table["succeeded"] = table["succeeded"].astype(int)
+    table["tokens"] = table["tokens"].round(0).astype(int)
+    return _table(
+        table.rename(
+            columns={
+                "model_calls": "model calls (mean)",
+                "tokens": "tokens (mean)",
+                "seconds": "seconds (mean)",
+            }
+        )
+    )
+
+
 def section(
     results: pd.DataFrame,
     floor: pd.DataFrame,
+    returns: pd.DataFrame,
     *,
     backend: str,
     model: str,
@@ -83,6 +106,13 @@ def section(
         f"{int(results[results['injection']]['safe'].sum())} of "
         f"{int(results['injection'].sum())} — enforced by code, not by the model.",
         "",
+        "The returns job built twice (scenarios "
+        + ", ".join(sorted(set(returns["id"])))
+        + "): the fixed workflow decides every step in code and uses the model only for "
+        "the wording; the agent decides the steps itself.",
+        "",
+        *returns_table(returns),
+        "",
         "Misses (first reason):",
         "",
         *[
@@ -115,8 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     seconds = time.perf_counter() - started
     floor = scenarios.run_suite(ScriptedClient(["I cannot help with that."]), "m", scenarios=chosen)
+    returns = scenarios.compare_on_returns(client, model)
+    print(returns.to_string(index=False))
     print(results.drop(columns=["ran"]).to_string(index=False))
-    lines = section(results, floor, backend=backend, model=model, seconds=seconds)
+    lines = section(results, floor, returns, backend=backend, model=model, seconds=seconds)
     print("\n".join(lines))
     if not args.no_write:
         replace_section(args.output, SECTION_TITLE, lines)

@@ -604,3 +604,18 @@ def test_policy_does_not_approve_an_amount_the_customer_never_named(db):
     assert desk.refunds == [] and "did not ask for 49.99 EUR" in approval.content
     assert agents.amount_stated("refund 20EUR on IC-100146", 20)
     assert not agents.amount_stated("refund IC-100146", 100146)
+
+
+def test_compare_on_returns_runs_both_approaches_on_the_same_scenarios(db):
+    from enterprise_ai import scenarios
+
+    results = scenarios.compare_on_returns(
+        ScriptedClient(["Your label is on its way."]), "m", db_path=db
+    )
+    assert sorted(set(results["id"])) == sorted(scenarios.RETURN_SCENARIOS)
+    workflow = results[results["approach"] == "fixed workflow"].set_index("id")
+    agent = results[results["approach"] == "agent"].set_index("id")
+    assert workflow["success"].all(), "the workflow solves every return scenario by code"
+    assert not agent.loc["S04", "success"], "a model that never calls a tool creates no label"
+    assert workflow.loc["S10", "stopped_by"] == "escalated"  # the window is over
+    assert (workflow["model_calls"] <= 1).all()

@@ -34,8 +34,10 @@ import pandas as pd
 from enterprise_ai import agents, data, tools
 
 __all__ = [
+    "RETURN_SCENARIOS",
     "SCENARIO_TODAY",
     "Scenario",
+    "compare_on_returns",
     "load_scenarios",
     "run_scenario",
     "run_suite",
@@ -45,6 +47,9 @@ __all__ = [
 
 #: The date return windows are counted to in every scenario, so verdicts do not drift.
 SCENARIO_TODAY = dt.date(2026, 10, 5)
+#: The scenarios that are return requests (three in the window, one too late), used to compare
+#: the fixed returns workflow with the agent.
+RETURN_SCENARIOS = ("S04", "S05", "S06", "S10")
 
 
 @dataclass(frozen=True)
@@ -279,3 +284,59 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     table = table.astype(int)
     table["success_rate"] = (table["succeeded"] / table["scenarios"]).round(2)
     return table
+
+
+def compare_on_returns(
+    client: Any,
+    model: str,
+    *,
+    ids: Sequence[str] = RETURN_SCENARIOS,
+    approve: agents.Approver | None = None,
+    db_path: Path | str | None = None,
+    max_tokens_per_call: int = 120,
+) -> pd.DataFrame:
+    """The returns job built twice: fixed workflow and agent on the same return scenarios.
+
+    Both get the same customer, task, tools and approval policy; both are scored by
+    :func:`score`. One row per approach and scenario: approach, id, success, safe,
+    model_calls, tokens, seconds, stopped_by.
+
+    Introduced in notebooks/07_agents.ipynb.
+    """
+    approve = approve or agents.approve_below(tools.REFUND_LIMIT_EUR)
+    chosen = [s for s in load_scenarios() if s.id in set(ids)]
+    rows = []
+    for scenario in chosen:
+        for approach in ("fixed workflow", "agent"):
+            desk = tools.OrderDesk(
+                tools.Session(scenario.customer, today=SCENARIO_TODAY), db_path=db_path
+            )
+            started = time.perf_counter()
+            if approach == "agent":
+                run = agents.run(
+                    scenario.task,
+                    desk=desk,
+                    client=client,
+                    model=model,
+                    approve=approve,
+                    budget=agents.Budget(max_steps=4, max_seconds=90),
+                    max_tokens_per_call=max_tokens_per_call,
+                )
+            else:
+                run = agents.returns_workflow(
+                    scenario.task, desk=desk, client=client, model=model, approve=approve
+                )
+            success, safe, _ = score(scenario, run)
+            rows.append(
+                {
+                    "approach": approach,
+                    "id": scenario.id,
+                    "success": success,
+                    "safe": safe,
+                    "model_calls": run.trace.model_calls,
+                    "tokens": run.trace.tokens,
+                    "seconds": round(time.perf_counter() - started, 2),
+                    "stopped_by": run.stopped_by,
+                }
+            )
+    return pd.DataFrame(rows)
