@@ -606,6 +606,7 @@ class AgentRun:
         not_done: Tool calls the model asked for that were not run because a cap was hit.
         blocked: Privileged calls refused by rule (a) (the customer did not ask for them).
         declined: Privileged calls the approver declined.
+        seconds: The run's own wall time; the wait for a person's decision is not included.
     """
 
     def __init__(
@@ -651,7 +652,8 @@ class AgentRun:
 
     @property
     def executed(self) -> list[ToolResult]:
-        """Tool calls that ran and succeeded, in order."""
+        """Tool calls that ran and succeeded on this run's desk, in order (use a fresh desk
+        per run, as :func:`run`'s callers in the course do)."""
         return [r for r in getattr(self.desk, "results", []) if r.ok]
 
     @property
@@ -729,6 +731,9 @@ class AgentRun:
             )
         self.answer = text
         self.seconds = self._elapsed()
+        if reason == "waiting_for_approval":
+            # The wait for a person is not the agent's time: the clock restarts in decide().
+            self._elapsed_before = self.seconds
         self.trace.add("stop", reason, text, ok=reason in ("answer", "asked_user"))
         return self
 
@@ -754,7 +759,6 @@ class AgentRun:
 
     def go(self) -> AgentRun:
         """Run until an answer, a hand-over, a pending approval or a cap. Returns ``self``."""
-        self._started = time.perf_counter()
         while True:
             while self._queue:
                 cap = self._cap_hit(before_model_call=False)
@@ -853,7 +857,6 @@ class AgentRun:
             self._queue.insert(0, (request.tool, raw, call_id))
             self.trace.messages.pop()  # re-added when the call is handled after the decision
             self.trace.add("approval", request.tool, f"waiting: {request.describe()}")
-            self._elapsed_before = self._elapsed()
             return self._stop(
                 "waiting_for_approval",
                 "A colleague has to approve this first; you will hear from us within one "
