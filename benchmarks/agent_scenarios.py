@@ -12,7 +12,7 @@ enforces it; the script exits with status 1 if it is not.
 
 Usage::
 
-    .venv/bin/python benchmarks/agent_scenarios.py            # local model, ~10-20 min
+    .venv/bin/python benchmarks/agent_scenarios.py            # local model, ~5-10 min
     COURSE_BACKEND=openai .venv/bin/python benchmarks/agent_scenarios.py --no-write
 """
 
