@@ -60,6 +60,7 @@ from enterprise_ai.tools import OrderDesk, Tool, ToolResult
 
 __all__ = [
     "AGENT_PROMPT",
+    "PLAN_FORMAT",
     "PRIVILEGED_TOOLS",
     "RESEARCH_PROMPT",
     "AgentRun",
@@ -742,12 +743,12 @@ class AgentRun:
             return 0.0
         return costs.call_cost_eur(prompt, completion, model=self.price_model)
 
-    def _call_model(self, *, with_tools: bool = True) -> Any:
+    def _call_model(self, *, with_tools: bool = True, **extra: Any) -> Any:
         remaining = max(1.0, self.budget.max_seconds - self._elapsed())
         client = self.client.with_options(timeout=remaining, max_retries=0)
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = dict(extra)
         if with_tools:
-            options = {"tools": tools.schemas(self.desk.tools), "tool_choice": "auto"}
+            options |= {"tools": tools.schemas(self.desk.tools), "tool_choice": "auto"}
         return client.chat.completions.create(
             model=self.model,
             messages=list(self.trace.messages),
@@ -1111,6 +1112,74 @@ ASK_BACK_TEXT = (
 )
 
 
+#: The plan the research agent writes first: one to three search queries, as JSON.
+PLAN_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "research_plan",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "search_queries": {
+                    "type": "array",
+                    "items": {"type": "string", "maxLength": 60},
+                    "minItems": 1,
+                    "maxItems": 3,
+                }
+            },
+            "required": ["search_queries"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def _plan(agent: AgentRun) -> list[str]:
+    """Step 1 of the research agent: the model writes its search queries (structured output).
+
+    The plan goes into the conversation, so the following tool calls can follow it. A plan
+    that does not parse is recorded as a failed step and skipped; the loop then runs without.
+    """
+    if agent._cap_hit(before_model_call=True) is not None:
+        return []
+    started = time.perf_counter()
+    try:
+        reply = agent._call_model(with_tools=False, response_format=PLAN_FORMAT)
+    except openai.APIError as error:
+        agent.trace.add("model", "plan", f"{type(error).__name__}: {error}"[:300], ok=False)
+        return []
+    usage = reply.usage
+    prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+    text = reply.choices[0].message.content or ""
+    try:
+        queries = [str(q).strip()[:60] for q in json.loads(text)["search_queries"]][:3]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        queries = []
+    queries = [q for q in queries if len(q) >= 2]
+    agent.trace.add(
+        "model",
+        "plan",
+        text,
+        ok=bool(queries),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        eur=agent._cost(prompt, completion),
+        seconds=time.perf_counter() - started,
+    )
+    if queries:
+        plan = "; ".join(repr(q) for q in queries)
+        agent.trace.messages += [
+            {
+                "role": "assistant",
+                "content": f"My plan: search for {plan}; read the best "
+                "article; answer and cite it as [article-id].",
+            },
+            {"role": "user", "content": "Go ahead with the tools."},
+        ]
+    return queries
+
+
 def research(
     question: str,
     *,
@@ -1118,10 +1187,15 @@ def research(
     model: str,
     desk: ResearchDesk | None = None,
     budget: Budget | None = None,
+    plan: bool = True,
     max_tokens_per_call: int = 200,
     price_model: str | None = None,
 ) -> AgentRun:
     """A research agent over the help articles: plan, search, read, answer with citations.
+
+    With ``plan=True`` the first model call writes a plan: one to three search queries, as
+    JSON forced by a schema (:data:`PLAN_FORMAT`). It counts as a model call of the budget.
+    Then the agent loop (:func:`run`) searches, reads and answers.
 
     The agent gets three read-only tools (:data:`RESEARCH_TOOLS`): no order data, no money,
     so a document that carries an injected instruction has nothing dangerous to trigger.
@@ -1133,17 +1207,22 @@ def research(
     Introduced in notebooks/07_agents.ipynb.
     """
     desk = desk if desk is not None else ResearchDesk()
-    agent = run(
+    if price_model is None and _price_row_exists(model):
+        price_model = model
+    agent = AgentRun(
         question,
         desk=desk,
         client=client,
         model=model,
-        budget=budget,
+        budget=budget or Budget(),
         approve=approve_none,
         system_prompt=RESEARCH_PROMPT,
         max_tokens_per_call=max_tokens_per_call,
         price_model=price_model,
     )
+    if plan:
+        _plan(agent)
+    agent.go()
     if agent.stopped_by == "answer" and not is_grounded(agent.answer, desk.read):
         agent.trace.add(
             "blocked",
