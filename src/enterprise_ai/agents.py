@@ -743,7 +743,9 @@ class AgentRun:
             return 0.0
         return costs.call_cost_eur(prompt, completion, model=self.price_model)
 
-    def _call_model(self, *, with_tools: bool = True, **extra: Any) -> Any:
+    def _call_model(
+        self, *, with_tools: bool = True, max_tokens: int | None = None, **extra: Any
+    ) -> Any:
         remaining = max(1.0, self.budget.max_seconds - self._elapsed())
         client = self.client.with_options(timeout=remaining, max_retries=0)
         options: dict[str, Any] = dict(extra)
@@ -754,7 +756,7 @@ class AgentRun:
             messages=list(self.trace.messages),
             temperature=0,
             seed=42,
-            max_tokens=self.max_tokens_per_call,
+            max_tokens=max_tokens or self.max_tokens_per_call,
             **options,
         )
 
@@ -1123,7 +1125,7 @@ PLAN_FORMAT: dict[str, Any] = {
             "properties": {
                 "search_queries": {
                     "type": "array",
-                    "items": {"type": "string", "maxLength": 60},
+                    "items": {"type": "string", "maxLength": 40},
                     "minItems": 1,
                     "maxItems": 3,
                 }
@@ -1133,6 +1135,9 @@ PLAN_FORMAT: dict[str, Any] = {
         },
     },
 }
+
+
+_PLAN_MAX_TOKENS = 160
 
 
 def _plan(agent: AgentRun) -> list[str]:
@@ -1145,7 +1150,11 @@ def _plan(agent: AgentRun) -> list[str]:
         return []
     started = time.perf_counter()
     try:
-        reply = agent._call_model(with_tools=False, response_format=PLAN_FORMAT)
+        # Room for three 40-character queries, whatever the per-call limit: a plan cut off
+        # halfway is not JSON.
+        reply = agent._call_model(
+            with_tools=False, max_tokens=_PLAN_MAX_TOKENS, response_format=PLAN_FORMAT
+        )
     except openai.APIError as error:
         agent.trace.add("model", "plan", f"{type(error).__name__}: {error}"[:300], ok=False)
         return []
@@ -1153,7 +1162,7 @@ def _plan(agent: AgentRun) -> list[str]:
     prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
     text = reply.choices[0].message.content or ""
     try:
-        queries = [str(q).strip()[:60] for q in json.loads(text)["search_queries"]][:3]
+        queries = [str(q).strip()[:40] for q in json.loads(text)["search_queries"]][:3]
     except (json.JSONDecodeError, KeyError, TypeError):
         queries = []
     queries = [q for q in queries if len(q) >= 2]
