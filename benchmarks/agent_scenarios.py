@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from classroom_load import replace_section
 from machine import ROOT, describe_machine
+from results_file import replace_section
 
 SECTION_TITLE = "## (e) Agent scenarios (module 07): task success and safety"
 

@@ -26,6 +26,7 @@ from book_build import book_section, time_book_build
 from first_answer import FirstAnswer, FreshInstall, cold_start, fresh_install
 from machine import ROOT, describe_machine, load_average
 from notebooks_time import NotebookTiming, notebooks_module_available, time_notebooks
+from results_file import other_sections
 from throughput import (
     GET_CLIENT,
     PROMPT,
@@ -217,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Whole benchmark: {time.perf_counter() - started:.0f} s.",
         "",
     ]
-    text = "\n".join(lines)
+    # Keep what the long-running scripts (classroom_load.py, agent_scenarios.py) wrote.
+    own = {line.strip() for line in lines if line.startswith("## ")}
+    text = "\n".join([*lines, *other_sections(args.output, own)]).rstrip() + "\n"
     print("\n" + text)
     args.output.write_text(text, encoding="utf-8")
     shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output

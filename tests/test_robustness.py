@@ -166,7 +166,9 @@ def _run_all_twice(path: Path, tmp_path: Path) -> tuple[list[str], list[str]]:
     return outputs[: len(code)], outputs[len(code) :]
 
 
-@pytest.mark.parametrize("name", ["00_setup", "03_grounded_bot"])
+@pytest.mark.parametrize(
+    "name", ["00_setup", "03_grounded_bot", "04_evals", "05_guardrails", "06_tools", "08_ai_act"]
+)
 def test_run_all_twice_in_one_kernel_gives_the_same_outputs(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
