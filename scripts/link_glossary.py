@@ -39,6 +39,9 @@ ALIASES: dict[str, list[str]] = {
     "static fallback": ["static fallback"],
     "quantisation": ["quantised", "quantized"],
     "personal data": ["PII"],
+    "high-risk AI system": ["high-risk system", "high-risk"],
+    "output moderation": ["moderation"],
+    "red teaming": ["red-team", "red team"],
 }
 #: Terms whose everyday sense differs from the glossary's (a "provider" of a cloud model is not
 #: the AI Act's provider): the lessons link them by hand where the precise sense is meant.

@@ -15,7 +15,17 @@ Modules (dependencies point one way, top to bottom):
     costs            tokens, context, latency, EUR per call and per month      (lesson 01)
     triage           ticket triage with a schema, a keyword baseline, evaluation (lesson 02)
     kb, support      chunking, BM25 search, grounded answers with citations     (lesson 03)
-    testing          ScriptedClient: test LLM code without a model
+    evals            grade the bot on the eval set, error causes, review queue  (lesson 04)
+    guardrails       PII redaction, pseudonymisation, injection detection,      (lesson 05)
+                     output moderation, OWASP mapping
+    audit            an append-only JSONL audit log without raw PII             (lesson 05)
+    tools            order tools with validation, least privilege, approvals    (lesson 06)
+    agents           agent loop with budgets, traces and human approval;        (lesson 07)
+                     scenario suite
+    compliance       AI Act decision order, timeline, inventory; check_bot and  (lesson 08)
+                     system card (compliance_bot)
+    testing          ScriptedClient: test LLM code without a model (replies, JSON, tool calls,
+                     errors)
     widgets, checks  notebook front ends and exercise checks
     notebooks        exercises from solutions, reproducible execution
     doctor, serve, progress, cli   the `course` command
