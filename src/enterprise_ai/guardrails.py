@@ -64,6 +64,7 @@ __all__ = [
     "Pseudonyms",
     "Rates",
     "Redaction",
+    "Verdict",
     "detect_injection",
     "detection_rates",
     "guarded_answer",
@@ -149,6 +150,11 @@ class Finding:
     start: int
     end: int
     masked: str
+
+    @property
+    def type(self) -> str:
+        """The same as :attr:`kind` (the name the course's published contract uses)."""
+        return self.kind
 
 
 @dataclass(frozen=True)
@@ -569,8 +575,10 @@ class InjectionVerdict:
     """What :func:`detect_injection` decided, and why.
 
     Attributes:
-        blocked: ``True`` if the text must not reach the model.
-        score: the summed weights of the matched rules (1.0 or more blocks).
+        blocked: ``True`` if the text must not reach the model (also available as
+            :attr:`flagged`).
+        score: how strongly the rules match, in [0, 1]: the summed weights of the matched
+            rules, capped at 1.0; 1.0 blocks.
         reasons: one readable sentence per matched rule.
         rules: the names of the matched rules (see :data:`RULES`).
         context: where the text came from.
@@ -582,6 +590,11 @@ class InjectionVerdict:
     rules: list[str]
     context: str
 
+    @property
+    def flagged(self) -> bool:
+        """The same as :attr:`blocked` (the name the course's published contract uses)."""
+        return self.blocked
+
     def _repr_html_(self) -> str:
         colour, word = ("#b00020", "BLOCKED") if self.blocked else ("#1b7f3b", "allowed")
         why = "; ".join(html.escape(r) for r in self.reasons) or "no rule matched"
@@ -589,6 +602,10 @@ class InjectionVerdict:
             f"<b style='color:{colour}'>{word}</b> <small>(score {self.score:.1f}, "
             f"{html.escape(self.context)})</small>: {why}"
         )
+
+
+#: The name the course's published contract uses for :class:`InjectionVerdict`.
+Verdict = InjectionVerdict
 
 
 def detect_injection(text: str, *, context: Context = "user_message") -> InjectionVerdict:
@@ -633,7 +650,7 @@ def detect_injection(text: str, *, context: Context = "user_message") -> Injecti
     score = sum(rule.weight for rule in matched)
     return InjectionVerdict(
         blocked=score >= 1.0,
-        score=score,
+        score=min(score, 1.0),
         reasons=[rule.reason for rule in matched],
         rules=[rule.name for rule in matched],
         context=context,
