@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from machine import ROOT, describe_machine, load_average
-from results_file import replace_section
+from results_file import markdown_table, replace_section
 
 KINDS = ("chat", "triage", "support")
 P95_GOAL_SECONDS = 10.0
@@ -225,15 +225,20 @@ def measure_classroom(
     return outcomes, wall
 
 
-def _per_kind_rows(outcomes: list[Outcome]) -> list[str]:
-    rows = []
+def _per_kind_rows(outcomes: list[Outcome]) -> list[list[object]]:
+    rows: list[list[object]] = []
     for kind in (*KINDS, "all"):
         chosen = [o for o in outcomes if kind in ("all", o.kind)]
         good = [o.seconds for o in chosen if o.ok]
         rows.append(
-            f"| {kind} | {len(chosen)} | {sum(not o.ok for o in chosen)} | "
-            f"{_percentile(good, 0.5):.1f} | {_percentile(good, 0.95):.1f} | "
-            f"{max(good, default=0.0):.1f} |"
+            [
+                kind,
+                len(chosen),
+                sum(not o.ok for o in chosen),
+                f"{_percentile(good, 0.5):.1f}",
+                f"{_percentile(good, 0.95):.1f}",
+                f"{max(good, default=0.0):.1f}",
+            ]
         )
     return rows
 
@@ -247,7 +252,7 @@ def classroom_section(
 ) -> list[str]:
     """The Markdown lines of the RESULTS.md section: one row per class size, then the details
     of the largest class."""
-    summary = []
+    summary: list[list[object]] = []
     for learners, outcomes, wall in runs:
         chat = [o.seconds for o in outcomes if o.ok and o.kind == "chat"]
         good = [o.seconds for o in outcomes if o.ok]
@@ -257,9 +262,16 @@ def classroom_section(
             "yes" if chat and _percentile(chat, 0.95) <= P95_GOAL_SECONDS and not failed else "no"
         )
         summary.append(
-            f"| {learners} | {len(outcomes)} | {failed} | {_percentile(chat, 0.5):.1f} | "
-            f"{_percentile(chat, 0.95):.1f} | {_percentile(good, 0.95):.1f} | "
-            f"{tokens / wall:.1f} | {verdict} |"
+            [
+                learners,
+                len(outcomes),
+                failed,
+                f"{_percentile(chat, 0.5):.1f}",
+                f"{_percentile(chat, 0.95):.1f}",
+                f"{_percentile(good, 0.95):.1f}",
+                f"{tokens / wall:.1f}",
+                verdict,
+            ]
         )
     learners, outcomes, wall = max(runs, key=lambda run: run[0])
     errors = sorted({o.error for o in outcomes if not o.ok})
@@ -273,16 +285,25 @@ def classroom_section(
         "work (SDK, retrieval) runs on the same two cores here, at a lower priority; in a room "
         f"it runs on their laptops. Load average at the end: {load_average()}.",
         "",
-        "| learners | requests | failed | chat p50 s | chat p95 s | all p95 s | tokens/s | "
-        f"goal met (0 failed, chat p95 ≤ {P95_GOAL_SECONDS:.0f} s) |",
-        "|---|---|---|---|---|---|---|---|",
-        *summary,
+        *markdown_table(
+            [
+                "learners",
+                "requests",
+                "failed",
+                "chat p50 s",
+                "chat p95 s",
+                "all p95 s",
+                "tokens/s",
+                f"goal met (0 failed, chat p95 ≤ {P95_GOAL_SECONDS:.0f} s)",
+            ],
+            summary,
+        ),
         "",
         f"The {learners}-learner run by kind of request (wall time {wall:.0f} s):",
         "",
-        "| request | sent | failed | p50 s | p95 s | max s |",
-        "|---|---|---|---|---|---|",
-        *_per_kind_rows(outcomes),
+        *markdown_table(
+            ["request", "sent", "failed", "p50 s", "p95 s", "max s"], _per_kind_rows(outcomes)
+        ),
         "",
         "`chat` is module 00's 60-token answer, `triage` module 02's structured triage, `support` "
         "module 03's grounded answer.",

@@ -10,6 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def markdown_table(header: list[str], rows: list[list[object]]) -> list[str]:
+    """The lines of a Markdown table: a header row, the separator, one line per row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
 def split_sections(text: str) -> list[tuple[str, list[str]]]:
     """``(title, lines)`` for every ``## `` section of ``text``; the preamble has title ``""``."""
     sections: list[tuple[str, list[str]]] = [("", [])]

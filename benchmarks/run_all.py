@@ -26,7 +26,7 @@ from book_build import book_section, time_book_build
 from first_answer import FirstAnswer, FreshInstall, cold_start, fresh_install
 from machine import ROOT, describe_machine, load_average
 from notebooks_time import NotebookTiming, notebooks_module_available, time_notebooks
-from results_file import other_sections
+from results_file import markdown_table, other_sections
 from throughput import (
     GET_CLIENT,
     PROMPT,
@@ -39,11 +39,6 @@ from throughput import (
 from enterprise_ai.local_server import LocalServer
 
 RATIO_GOAL = 0.95
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def _warm_load_seconds(times: int = 3) -> float:
@@ -88,7 +83,7 @@ def _first_answer_section(
     return [
         "## (a) Fresh clone → first answer",
         "",
-        *_table(["step", "seconds"], rows),
+        *markdown_table(["step", "seconds"], rows),
         "",
         note,
         f"First answer: {first.answer.strip()!r}",
@@ -125,7 +120,7 @@ def _throughput_section(results: list[PathResult], repeats: int, max_tokens: int
         f"{repeats} repeats after one warm-up each, paths taking turns. "
         "tokens/s = completion tokens / wall time of the request.",
         "",
-        *_table(
+        *markdown_table(
             ["path", "median tokens/s", "range", "completion tokens", "median s/request"], rows
         ),
         "",
@@ -144,7 +139,7 @@ def _notebooks_section(timings: list[NotebookTiming] | None, reason: str) -> lis
     rows = [[f"`{t.path}`", f"{t.seconds:.1f}", t.status] for t in timings]
     total = sum(t.seconds for t in timings)
     rows.append(["**total**", f"**{total:.1f}**", f"{sum(t.status == 'ok' for t in timings)} ok"])
-    return [*lines, *_table(["notebook", "seconds", "status"], rows), ""]
+    return [*lines, *markdown_table(["notebook", "seconds", "status"], rows), ""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## Machine",
         "",
-        *_table(["", ""], [[k, v] for k, v in machine.items()]),
+        *markdown_table(["", ""], [[k, v] for k, v in machine.items()]),
         "",
         *_first_answer_section(install, first, warm_load),
         *_throughput_section(throughput, args.repeats, args.max_tokens),

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 from machine import ROOT, load_average
-from results_file import replace_section
+from results_file import markdown_table, replace_section
 
 SECTION_TITLE = "## (g) The support bot: PII, injections, triage and answers (modules 02–05)"
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?\d{4}){4,5}(?: ?\d{1,2})?\b")
@@ -43,11 +43,6 @@ _MUST_KEEP = {
     "price": re.compile(r"\b\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{2})? ?(?:EUR|€)"),
     "date": re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b|\b\d{4}-\d{2}-\d{2}\b"),
 }
-
-
-def _table(header: list[str], rows: list[list[object]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
 
 
 def _pct(part: int, whole: int) -> str:
@@ -94,9 +89,9 @@ def pii_section() -> list[str]:
     return [
         "### PII redaction on the 540 tickets (`guardrails.redact_pii`)",
         "",
-        *_table(["personal data in the ticket", "removed"], recall_rows),
+        *markdown_table(["personal data in the ticket", "removed"], recall_rows),
         "",
-        *_table(["must stay", "kept"], keep_rows),
+        *markdown_table(["must stay", "kept"], keep_rows),
         "",
         f"Recall {verdict} the goal of 100 %. Names are the known gap: a rule-based redactor finds "
         "them only after a sign-off or in a list it is given (module 05 shows the misses).",
@@ -122,7 +117,7 @@ def injection_section() -> list[str]:
     return [
         "### Injection detection (`guardrails.detect_injection`)",
         "",
-        *_table(
+        *markdown_table(
             ["set", "attacks blocked", "harmless inputs blocked"],
             [
                 ["red-team set", _pct(blocked, rates.attacks), _pct(false_alarms, rates.harmless)],
@@ -159,7 +154,9 @@ def triage_section(client: object, model: str) -> list[str]:
     return [
         f"### Triage on the 100 tickets of lesson 02 (`triage.evaluate`, model `{model}`)",
         "",
-        *_table(["method", "category accuracy", "action accuracy", "fallbacks", "seconds"], rows),
+        *markdown_table(
+            ["method", "category accuracy", "action accuracy", "fallbacks", "seconds"], rows
+        ),
         "",
     ]
 
@@ -179,7 +176,7 @@ def answers_section(client: object, model: str) -> list[str]:
         f"### The grounded bot on the evaluation set (`evals.run`, model `{model}`, "
         f"{seconds:.0f} s)",
         "",
-        *_table(["rate", "value", "questions"], rows),
+        *markdown_table(["rate", "value", "questions"], rows),
         "",
         f"Unanswerable questions answered without escalating: {unsafe} of {len(unanswerable)} → "
         f"{'meets' if unsafe == 0 else 'misses'} the goal (0).",

@@ -87,7 +87,7 @@ class Document:
         markdown = iter(self.texts)
         for cell in self.notebook["cells"]:
             if cell["cell_type"] == "markdown":
-                cell["source"] = _split_source(next(markdown))
+                cell["source"] = next(markdown).splitlines(keepends=True)
         text = json.dumps(self.notebook, indent=1, ensure_ascii=False) + "\n"
         self.path.write_text(text, encoding="utf-8")
 
@@ -117,11 +117,6 @@ def load_terms(glossary: Path = GLOSSARY) -> list[Term]:
         pattern = re.compile(rf"(?<![\w@/.-])(?:{words})(?:s|es)?(?![\w@-])", re.IGNORECASE)
         terms.append(Term(name, term_anchor(name), pattern))
     return sorted(terms, key=lambda t: -len(t.name))
-
-
-def _split_source(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    return lines
 
 
 def _toc_files(toc: Path) -> list[Path]:

@@ -42,3 +42,14 @@ def test_run_all_keeps_the_sections_it_does_not_write(tmp_path: Path) -> None:
     assert "old classroom" in kept
     assert "old a" not in kept and "## Machine" not in kept
     assert other_sections(tmp_path / "missing.md", set()) == []
+
+
+def test_markdown_table_has_a_header_a_separator_and_one_line_per_row() -> None:
+    from results_file import markdown_table
+
+    assert markdown_table(["a", "b"], [[1, "x"], [2.5, None]]) == [
+        "| a | b |",
+        "|---|---|",
+        "| 1 | x |",
+        "| 2.5 | None |",
+    ]
