@@ -1,0 +1,426 @@
+"""Rolling the bot out: the pilot, the KPIs, AI-literacy training and the choice of vendor.
+
+The business case of :mod:`enterprise_ai.roi` rests on guesses; the rollout is how they become
+measurements. This module holds the four planning tools of lesson 09:
+
+* :data:`PILOT_PHASES` and :func:`sample_size`: first *shadow mode* (the bot drafts, a person
+  sends, you measure how often the person agrees), then an *A/B test* (half the tickets get the
+  bot), with enough tickets per group to tell a real difference from luck;
+* :func:`kpis`: what to measure during and after the pilot, each KPI with its definition, data
+  source and the guardrail that stops the rollout;
+* :func:`literacy_plan`: AI-literacy training per role (AI Act Art. 4), dated from
+  :data:`enterprise_ai.compliance.TIMELINE`;
+* :func:`decision_matrix`: vendor choice as weighted scores with MUST criteria (gates) that
+  knock an option out whatever its score.
+
+All numbers are EXAMPLES for Isar Cycles; the legal points are a teaching aid, not legal advice.
+
+Introduced in notebooks/09_business_case.ipynb.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from statistics import NormalDist
+
+import pandas as pd
+
+from enterprise_ai import compliance
+
+__all__ = [
+    "PILOT_PHASES",
+    "VENDOR_GATES",
+    "VENDOR_WEIGHTS",
+    "decision_matrix",
+    "kpis",
+    "literacy_plan",
+    "literacy_status",
+    "sample_size",
+    "vendor_options",
+    "weeks_needed",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Pilot design
+# ---------------------------------------------------------------------------------------------
+
+#: The pilot in three phases: (phase, weeks, what customers see, what you measure, exit rule).
+PILOT_PHASES: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "1 shadow mode",
+        "2-4",
+        "nothing changes: the bot drafts, a person answers as before",
+        "agreement: share of drafts the person would send unchanged or with small edits; "
+        "wrong-answer rate of the drafts",
+        "agreement ≥ 70 % and wrong answers ≤ 5 % on ≥ 400 reviewed drafts",
+    ),
+    (
+        "2 A/B test",
+        "4-8",
+        "half of the in-scope tickets (chosen at random) get the bot's answer, half a person's",
+        "resolution without re-contact, CSAT, handle time, escalations, wrong answers "
+        "(review queue), in both groups",
+        "the bot group is not worse on resolution and CSAT (sample_size() tickets per group), "
+        "no guardrail broken",
+    ),
+    (
+        "3 staged rollout",
+        "4+",
+        "all in-scope tickets, one category at a time; review queue keeps sampling",
+        "the KPIs of kpis() every week",
+        "any guardrail broken → back to the previous stage",
+    ),
+)
+
+
+def sample_size(
+    baseline_rate: float, expected_rate: float, *, alpha: float = 0.05, power: float = 0.8
+) -> int:
+    """Tickets needed PER GROUP to tell two rates apart in an A/B test (two proportions).
+
+    The standard normal-approximation formula with a pooled variance under the null hypothesis
+    (two-sided test)::
+
+        n = (z_(1-alpha/2) * sqrt(2 p̄ (1-p̄)) + z_(power) * sqrt(p1 (1-p1) + p2 (1-p2)))²
+            / (p1 - p2)²,   p̄ = (p1 + p2) / 2
+
+    rounded up. Small differences need many tickets: the number grows with 1 / difference².
+    So decide before the pilot which difference matters to the business, and run it until each
+    group has this many tickets; stopping early when the numbers look good is how pilots
+    fool their sponsors.
+
+    Args:
+        baseline_rate: the rate without the bot, e.g. 0.10 (first-contact resolution, CSAT
+            "very satisfied", ...), strictly between 0 and 1.
+        expected_rate: the rate you hope for with the bot (the smallest change worth knowing).
+        alpha: the false-alarm risk: the chance to declare a difference that is only luck.
+        power: the chance to detect the difference if it is real.
+
+    Returns:
+        Tickets per group (the whole test needs twice as many).
+
+    Raises:
+        ValueError: a rate is not strictly between 0 and 1, the rates are equal, or alpha or
+            power are outside (0, 1).
+
+    Example:
+        >>> sample_size(0.10, 0.15)   # textbook case: 686 per group
+        686
+        >>> sample_size(0.30, 0.35)
+        1377
+    """
+    for name, value in (
+        ("baseline_rate", baseline_rate),
+        ("expected_rate", expected_rate),
+        ("alpha", alpha),
+        ("power", power),
+    ):
+        if not 0 < value < 1:
+            raise ValueError(f"{name}={value}; it must be strictly between 0 and 1.")
+    if baseline_rate == expected_rate:
+        raise ValueError(
+            f"baseline_rate and expected_rate are both {baseline_rate}: no difference can be "
+            "detected. Set expected_rate to the smallest change that matters to the business."
+        )
+    normal = NormalDist()
+    z_alpha = normal.inv_cdf(1 - alpha / 2)
+    z_power = normal.inv_cdf(power)
+    p1, p2 = baseline_rate, expected_rate
+    pooled = (p1 + p2) / 2
+    spread = z_alpha * math.sqrt(2 * pooled * (1 - pooled)) + z_power * math.sqrt(
+        p1 * (1 - p1) + p2 * (1 - p2)
+    )
+    return math.ceil(spread**2 / (p1 - p2) ** 2)
+
+
+def weeks_needed(per_group: int, *, tickets_per_week: float, groups: int = 2) -> int:
+    """Whole weeks until every group of an A/B test has ``per_group`` tickets.
+
+    Example:
+        >>> weeks_needed(686, tickets_per_week=500)   # 1,372 tickets at 500 a week
+        3
+    """
+    if tickets_per_week <= 0:
+        raise ValueError(
+            f"tickets_per_week={tickets_per_week}; count the in-scope tickets of one week "
+            "(e.g. 30,000 a month × 0.5 in scope ÷ 4.3 ≈ 3,500)."
+        )
+    return math.ceil(per_group * groups / tickets_per_week)
+
+
+# ---------------------------------------------------------------------------------------------
+# KPIs
+# ---------------------------------------------------------------------------------------------
+
+#: (KPI, definition, data source, guardrail that stops the rollout).
+_KPIS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "deflection rate",
+        "in-scope tickets closed by the bot without a person, and not re-opened within 7 days",
+        "ticket system: closed-by field, re-open events",
+        "below 15 % after 8 weeks → the business case does not hold; re-plan",
+    ),
+    (
+        "first-contact resolution",
+        "tickets solved with the first answer (no re-contact on the same issue within 7 days)",
+        "ticket system: customer and topic of later tickets",
+        "bot group more than 3 points below the human group → pause",
+    ),
+    (
+        "handle time",
+        "minutes a person spends per ticket, bot-assisted vs not",
+        "ticket system: time stamps of open/answer/close",
+        "assisted tickets slower than before → the drafts cost time; switch drafts off",
+    ),
+    (
+        "CSAT",
+        "share of 'satisfied' or 'very satisfied' answers to the one-question survey",
+        "survey after closing (same wording in both groups)",
+        "bot group more than 5 points below the human group → pause",
+    ),
+    (
+        "escalation rate",
+        "bot conversations handed to a person (asked for, or the bot abstained)",
+        "bot audit log (module 05): handoff events",
+        "above 60 % → the bot adds a step without saving one",
+    ),
+    (
+        "wrong-answer rate",
+        "share of the bot's sent answers a reviewer marks wrong (sample of ≥ 100 a week)",
+        "review queue: reviewer labels (module 04's rules + a person)",
+        "above 5 %, or any wrong answer on battery safety → stop that category",
+    ),
+    (
+        "cost per ticket",
+        "all running costs of the month ÷ tickets, in EUR (roi.monthly_costs)",
+        "invoices (API, hosting), time sheets, roi.monthly_costs",
+        "above the human cost per ticket for 2 months → re-plan",
+    ),
+)
+
+
+def kpis() -> pd.DataFrame:
+    """The pilot's KPIs: definition, where the number comes from, and the guardrail.
+
+    A KPI without a data source is a wish, and a KPI without a guardrail never stops anything.
+    The guardrail thresholds are EXAMPLES for Isar Cycles; agree your own with the support lead
+    and the works council before the pilot starts, not after the first results.
+
+    Returns:
+        Columns ``KPI``, ``definition``, ``data source``, ``guardrail``.
+    """
+    return pd.DataFrame(list(_KPIS), columns=["KPI", "definition", "data source", "guardrail"])
+
+
+# ---------------------------------------------------------------------------------------------
+# AI literacy (AI Act Art. 4)
+# ---------------------------------------------------------------------------------------------
+
+#: (role, people at Isar Cycles, hours each, content, course modules that cover it). EXAMPLES.
+_LITERACY: tuple[tuple[str, int, float, str, str], ...] = (
+    (
+        "support agents",
+        40,
+        2.0,
+        "what the bot can and cannot do; reading its drafts critically; when to escalate; "
+        "no customer data in other AI tools; how to flag a wrong answer",
+        "00, 03, 05",
+    ),
+    (
+        "team leads",
+        6,
+        4.0,
+        "the review queue and KPIs; reading evaluation results; handling complaints about "
+        "the bot; the AI disclosure",
+        "04, 08, 09",
+    ),
+    (
+        "IT / engineering",
+        6,
+        8.0,
+        "models, tokens and costs; retrieval; evaluations; guardrails against injection and "
+        "PII leaks; logging; changing models safely",
+        "01-07",
+    ),
+    (
+        "data protection / compliance",
+        2,
+        6.0,
+        "AI Act tiers, roles and dates; system card; GDPR Art. 22, 28, 35, 44-49; audit log",
+        "05, 08, 09",
+    ),
+    (
+        "management",
+        6,
+        2.0,
+        "business case and its uncertainties; risks and duties; what the pilot decides",
+        "01, 08, 09",
+    ),
+)
+
+
+def literacy_plan() -> pd.DataFrame:
+    """AI-literacy training per role: people, hours, content and the course modules for it.
+
+    Art. 4 of the AI Act asks providers and deployers to take measures to ensure, to their best
+    extent, a sufficient level of AI literacy of their staff, taking into account their
+    knowledge, the context and the people affected. So the plan differs by role: agents need to
+    read the bot critically, engineers need to change it safely. Keep a record of who was
+    trained on what: it is the evidence that the measures were taken. EXAMPLE numbers; not legal
+    advice.
+
+    Returns:
+        Columns ``role``, ``people``, ``hours each``, ``content``, ``course modules``,
+        ``person-hours``.
+    """
+    columns = ["role", "people", "hours each", "content", "course modules"]
+    table = pd.DataFrame(list(_LITERACY), columns=columns)
+    table["person-hours"] = table["people"] * table["hours each"]
+    return table
+
+
+def literacy_status(*, as_of: date | None = None) -> str:
+    """Since when Art. 4 applies and what the Digital Omnibus does to it, from the TIMELINE.
+
+    Args:
+        as_of: the day to judge "applies already?" against (default today; pass a fixed day
+            in notebooks so the stored output stays reproducible).
+
+    Example:
+        >>> literacy_status(as_of=date(2026, 11, 25))[:53]
+        'Art. 4 AI literacy applies since 2025-02-02 (AI Act a'
+    """
+    day = as_of or date.today()
+    row = compliance.milestone("prohibitions", regime=compliance.PUBLISHED)
+    assert row is not None  # the published regime always has this row
+    omnibus = compliance.milestone("omnibus_council", regime=compliance.OMNIBUS)
+    verb = "applies since" if row.applies_from <= day else "applies from"
+    softened = f" The Digital Omnibus softens Art. 4 (status: {omnibus.status})." if omnibus else ""
+    return (
+        f"Art. 4 AI literacy {verb} {row.applies_from.isoformat()} ({row.regime}, "
+        f"{row.articles}).{softened} Not legal advice."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Vendor choice: a decision matrix with gates
+# ---------------------------------------------------------------------------------------------
+
+
+def vendor_options() -> pd.DataFrame:
+    """Isar Cycles' five options for where the model runs, scored 1 (poor) to 5 (good).
+
+    EXAMPLE scores for discussion, not a test of any vendor: change them to your own view.
+    The two gate columns are yes/no:
+
+    * ``data_stays_in_eu``: Isar Cycles' own decision that prompts and answers are processed in
+      the EU. The GDPR does not demand this: transfers to the US can rest on the EU-US Data
+      Privacy Framework (adequacy decision 2023/1795, upheld by the General Court in T-553/23
+      on 3 Sep 2025) or on standard contractual clauses (Art. 46). EU data residency is a
+      design choice that simplifies Art. 44-49, not a GDPR requirement in itself.
+    * ``processor_agreement``: a GDPR Art. 28 agreement with whoever processes the data is
+      available (for a machine of your own there is no processor, so the gate holds).
+
+    Returns:
+        One row per option: ``option``, the gates, then the criteria ``answer quality``,
+        ``cost``, ``effort to run``, ``exit and lock-in``, ``support and SLA``.
+    """
+    columns = [
+        "option",
+        "data_stays_in_eu",
+        "processor_agreement",
+        "answer quality",
+        "cost",
+        "effort to run",
+        "exit and lock-in",
+        "support and SLA",
+    ]
+    rows = [
+        ("local SmolLM2 (own mini PC)", True, True, 1, 5, 3, 5, 1),
+        ("larger open model, self-hosted (vLLM)", True, True, 3, 2, 1, 5, 2),
+        ("OpenAI API (default region)", False, True, 5, 4, 5, 2, 3),
+        ("Azure OpenAI (EU Data Zone)", True, True, 5, 4, 3, 2, 4),
+        ("German/EU hoster (open models)", True, True, 3, 3, 4, 4, 4),
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+#: EXAMPLE weights of :func:`vendor_options`' criteria (they need not sum to 1).
+VENDOR_WEIGHTS: dict[str, float] = {
+    "answer quality": 0.35,
+    "cost": 0.2,
+    "effort to run": 0.15,
+    "exit and lock-in": 0.15,
+    "support and SLA": 0.15,
+}
+
+#: EXAMPLE MUST criteria of Isar Cycles: an option that fails one is out, whatever its score.
+VENDOR_GATES: tuple[str, ...] = ("data_stays_in_eu", "processor_agreement")
+
+
+def decision_matrix(
+    options: pd.DataFrame,
+    weights: Mapping[str, float],
+    *,
+    gates: Sequence[str] = (),
+    name_column: str = "option",
+) -> pd.DataFrame:
+    """Weighted scores per option, with MUST criteria that knock an option out.
+
+    A weighted score lets strengths make up for weaknesses; a legal or policy requirement must
+    not be traded against a good price. So gates are checked first: an option that fails any
+    gate is ranked after all others and marked, whatever its score.
+
+    Args:
+        options: one row per option: a name column, the criteria (numbers, e.g. 1-5) and the
+            gate columns (True/False).
+        weights: criterion → weight (>= 0, at least one > 0). The score is the weighted mean, so
+            it stays on the scale of the criteria.
+        gates: columns that must be True.
+        name_column: the column that names the options.
+
+    Returns:
+        One row per option, best first: ``option``, ``score`` (weighted mean), ``passes_gates``,
+        ``failed_gates`` (comma-separated, "" if none) and ``rank`` (1 = chosen; options that
+        fail a gate are ranked after all others).
+
+    Raises:
+        ValueError: a weight or gate names a missing column, a weight is negative, or all
+            weights are 0 (the message lists the columns there are).
+
+    Example:
+        >>> table = decision_matrix(vendor_options(), VENDOR_WEIGHTS, gates=VENDOR_GATES)
+        >>> table.loc[0, "option"]
+        'Azure OpenAI (EU Data Zone)'
+    """
+    missing = [c for c in [*weights, *gates, name_column] if c not in options.columns]
+    if missing:
+        raise ValueError(
+            f"The options table has no column(s) {missing}. Its columns: {list(options.columns)}."
+        )
+    negative = {k: v for k, v in weights.items() if v < 0}
+    if negative or not any(v > 0 for v in weights.values()):
+        raise ValueError(
+            f"weights {dict(weights)}: every weight must be >= 0 and at least one > 0 "
+            "(weight 0 leaves a criterion out)."
+        )
+    total = sum(weights.values())
+    rows = []
+    for _, option in options.iterrows():
+        score = sum(float(option[c]) * w for c, w in weights.items()) / total
+        failed = [g for g in gates if not bool(option[g])]
+        rows.append(
+            {
+                "option": option[name_column],
+                "score": round(score, 3),
+                "passes_gates": not failed,
+                "failed_gates": ", ".join(failed),
+            }
+        )
+    table = pd.DataFrame(rows)
+    table = table.sort_values(["passes_gates", "score"], ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
+    table["rank"] = range(1, len(table) + 1)
+    return table

@@ -1,0 +1,262 @@
+"""Business case (roi), rollout planning (pilot), the ROI widget and the checks of module 09.
+
+The central numbers are computed by hand in the comments, so a change in the arithmetic fails
+here with a number a reader can verify on paper.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from enterprise_ai import compliance, pilot, roi
+from enterprise_ai.roi import Assumptions
+
+#: A case small enough to compute on paper (see test_hand_computed_case).
+PAPER = Assumptions(
+    tickets_per_month=1_000,
+    share_in_scope=0.5,  # 500 bot tickets
+    deflection_rate=0.2,  # 100 deflected, 400 assisted
+    error_rate=0.1,  # 10 wrong answers
+    cost_per_wrong_answer_eur=30,
+    minutes_per_ticket=6,
+    minutes_saved_assisted=1.5,
+    staff_eur_per_hour=60,
+    model="SmolLM2-135M-Instruct",  # 0 EUR per token
+    infrastructure_eur_per_month=100,
+    engineer_hours_per_month=5,
+    engineer_eur_per_hour=80,
+    reviewer_hours_per_month=2,
+    build_cost_eur=500,
+    compliance_one_off_eur=200,
+    compliance_eur_per_year=1_200,
+    employees_trained=2,
+    training_hours_per_employee=1,
+)
+
+
+def test_hand_computed_case() -> None:
+    # benefits: 100 × 6 min = 10 h × 60 € = 600 €; 400 × 1.5 min = 10 h × 60 € = 600 €
+    assert roi.monthly_benefits(PAPER).to_dict() == {
+        "deflected tickets": 600.0,
+        "assisted tickets": 600.0,
+    }
+    # costs: 0 tokens + 100 infra + 5 h × 80 + 2 h × 60 + 1,200 / 12 + 10 wrong × 30
+    assert roi.monthly_costs(PAPER).to_dict() == {
+        "model tokens": 0.0,
+        "infrastructure": 100.0,
+        "engineer": 400.0,
+        "review queue": 120.0,
+        "compliance (yearly / 12)": 100.0,
+        "wrong answers": 300.0,
+    }
+    assert roi.net_monthly_benefit(PAPER) == pytest.approx(180.0)
+    # one-off: 500 + 200 + 2 people × 1 h × 60 € = 820
+    assert roi.one_off_costs(PAPER).sum() == pytest.approx(820.0)
+
+
+def test_cash_flow_and_break_even_on_paper() -> None:
+    table = roi.cash_flow(PAPER, months=6)
+    assert list(table.columns) == [
+        "month",
+        "costs_eur",
+        "benefits_eur",
+        "net_eur",
+        "cumulative_eur",
+    ]
+    assert len(table) == 7
+    # -820, then +180 a month: -640, -460, -280, -100, +80 → break-even in month 5
+    assert table["cumulative_eur"].round(6).tolist() == [-820, -640, -460, -280, -100, 80, 260]
+    assert roi.break_even_month(PAPER) == 5
+    assert roi.break_even_month(PAPER, months=4) is None  # not within the horizon
+
+
+def test_token_line_uses_the_price_table() -> None:
+    case = roi.with_changes(PAPER, model="gpt-4.1-mini", usd_to_eur=1.0)
+    # (1,500 × 0.40 + 300 × 1.60) USD / 1M = 0.00108 per ticket × 500 bot tickets = 0.54
+    assert roi.monthly_costs(case)["model tokens"] == pytest.approx(0.54)
+
+
+def test_a_losing_case_never_breaks_even() -> None:
+    losing = roi.with_changes(PAPER, error_rate=0.5)  # 50 wrong × 30 € = 1,500 € a month
+    assert roi.net_monthly_benefit(losing) < 0
+    assert roi.break_even_month(losing, months=120) is None
+
+
+def test_nothing_invested_and_nothing_lost_breaks_even_at_month_0() -> None:
+    free = roi.with_changes(PAPER, build_cost_eur=0, compliance_one_off_eur=0, employees_trained=0)
+    assert roi.break_even_month(free) == 0
+
+
+def test_assumptions_are_validated_and_frozen() -> None:
+    with pytest.raises(ValidationError, match="deflection_rate"):
+        Assumptions(deflection_rate=1.5)
+    with pytest.raises(ValidationError, match="extra"):
+        Assumptions(deflection=0.3)  # a typo must not be silently ignored
+    with pytest.raises(ValidationError):
+        PAPER.deflection_rate = 0.9  # type: ignore[misc]
+    assert all(info.description for info in Assumptions.model_fields.values())
+
+
+def test_unknown_model_names_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="gpt-4.1-mini"):
+        roi.monthly_costs(roi.with_changes(PAPER, model="gpt-99"))
+
+
+def test_cash_flow_rejects_an_empty_horizon() -> None:
+    with pytest.raises(ValueError, match="at least 1 month"):
+        roi.cash_flow(PAPER, months=0)
+
+
+def test_sensitivity_orders_by_swing_and_moves_one_thing_at_a_time() -> None:
+    table = roi.sensitivity(PAPER, vary=["staff_eur_per_hour", "build_cost_eur"], months=12)
+    assert table["assumption"].tolist() == ["staff_eur_per_hour", "build_cost_eur"]
+    staff = table.iloc[0]
+    assert (staff["low"], staff["high"]) == pytest.approx((48.0, 72.0))
+    # base after 12 months: -820 + 12 × 180 = 1,340. Staff at 72 €/h: benefits 1,440, review
+    # queue 144, training 144 → -844 + 12 × (1,440 - 1,044) = 3,908
+    assert staff["base_result_eur"] == pytest.approx(1_340.0)
+    assert staff["result_high_eur"] == pytest.approx(3_908.0)
+    build = table.iloc[1]
+    # build ±20 % = ±100 € once: 1,440 and 1,240; a cost: the higher value gives less
+    assert (build["result_low_eur"], build["result_high_eur"]) == pytest.approx((1_440, 1_240))
+    assert build["swing_eur"] == pytest.approx(200.0)
+
+
+def test_sensitivity_with_own_ranges_and_capped_rates() -> None:
+    table = roi.sensitivity(PAPER, vary={"deflection_rate": 0.6, "tokens_in": 0.5})
+    assert table["assumption"].tolist() == ["deflection_rate", "tokens_in"]
+    assert table["spread"].tolist() == [0.6, 0.5]
+    assert table.loc[1, "swing_eur"] == 0  # SmolLM2 has no token price
+    high = roi.sensitivity(roi.with_changes(PAPER, deflection_rate=0.9), vary=["deflection_rate"])
+    assert high.loc[0, "high"] == 1.0  # a rate never exceeds 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"vary": ["model"]}, "not a numeric field"),
+        ({"vary": ["deflection"]}, "Choose from"),
+        ({"spread": 1.5}, "between 0 and 1"),
+    ],
+)
+def test_sensitivity_explains_bad_input(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        roi.sensitivity(PAPER, **kwargs)
+
+
+def test_scenarios_and_backends() -> None:
+    scenarios = roi.scenario_table(Assumptions())
+    assert scenarios["scenario"].tolist() == ["pessimistic", "expected", "optimistic"]
+    months = scenarios["break_even_month"]
+    assert str(months.dtype) == "Int64" and pd.isna(months.iloc[0])
+    assert months.iloc[1] > months.iloc[2]
+    backends = roi.compare_backends(Assumptions()).set_index("backend")
+    local = backends.loc["local SmolLM2 (own mini PC)"]
+    # the cheapest model per token loses money: 30 % wrong answers cost more than it saves
+    assert local["model_tokens_eur_per_month"] == 0 and local["net_eur_per_month"] < 0
+    assert pd.isna(local["break_even_month"])
+    assert (backends["net_eur_per_month"].drop(local.name) > 0).all()
+    with pytest.raises(KeyError, match="Known"):
+        roi.compare_backends(Assumptions(), ["Claude on a toaster"])
+
+
+def test_plots_have_labelled_axes() -> None:
+    figure = roi.plot_cash_flow({"a": roi.cash_flow(PAPER), "b": roi.cash_flow(PAPER)})
+    ax = figure.axes[0]
+    assert "EUR" in ax.get_ylabel() and "month" in ax.get_xlabel()
+    assert len(ax.get_lines()) >= 2
+    assert figure._repr_png_().startswith(b"\x89PNG")
+    tornado = roi.plot_tornado(roi.sensitivity(PAPER, vary=["staff_eur_per_hour"]))
+    assert "EUR" in tornado.axes[0].get_xlabel()
+    assert "20 %" in tornado.axes[0].get_title()
+
+
+# ---------------------------------------------------------------------------------------------
+# pilot
+# ---------------------------------------------------------------------------------------------
+
+
+def test_sample_size_matches_the_textbook_value() -> None:
+    # pooled formula, alpha 0.05 two-sided, power 0.8: 0.10 vs 0.15 → 685.6 → 686 per group
+    assert pilot.sample_size(0.10, 0.15) == 686
+    assert pilot.sample_size(0.15, 0.10) == 686  # symmetric
+    assert pilot.sample_size(0.10, 0.15, power=0.9) > 686
+    assert pilot.sample_size(0.10, 0.20) < 686
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((0.0, 0.1), {}, "baseline_rate=0.0"),
+        ((0.1, 0.1), {}, "no difference"),
+        ((0.1, 0.2), {"alpha": 0}, "alpha=0"),
+    ],
+)
+def test_sample_size_explains_bad_input(args: tuple, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pilot.sample_size(*args, **kwargs)
+
+
+def test_weeks_needed() -> None:
+    assert pilot.weeks_needed(686, tickets_per_week=500) == 3
+    assert pilot.weeks_needed(500, tickets_per_week=1_000) == 1
+    with pytest.raises(ValueError, match="tickets_per_week"):
+        pilot.weeks_needed(686, tickets_per_week=0)
+
+
+def test_kpis_have_source_and_guardrail() -> None:
+    table = pilot.kpis()
+    assert {"deflection rate", "CSAT", "wrong-answer rate", "cost per ticket"} <= set(table["KPI"])
+    assert table[["definition", "data source", "guardrail"]].map(bool).all().all()
+
+
+def test_literacy_plan_and_status_come_from_the_timeline() -> None:
+    plan = pilot.literacy_plan()
+    assert (plan["person-hours"] == plan["people"] * plan["hours each"]).all()
+    assert "support agents" in set(plan["role"])
+    published = compliance.milestone("prohibitions")
+    assert published is not None
+    status = pilot.literacy_status(as_of=date(2026, 11, 25))
+    assert f"applies since {published.applies_from.isoformat()}" in status
+    assert "Digital Omnibus" in status and "Not legal advice" in status
+    assert "applies from" in pilot.literacy_status(as_of=date(2025, 1, 1))
+
+
+def test_a_gate_knocks_out_the_best_score() -> None:
+    options = pilot.vendor_options()
+    ungated = pilot.decision_matrix(options, pilot.VENDOR_WEIGHTS)
+    assert ungated.loc[0, "option"] == "OpenAI API (default region)"
+    gated = pilot.decision_matrix(options, pilot.VENDOR_WEIGHTS, gates=pilot.VENDOR_GATES)
+    assert gated.loc[0, "option"] == "Azure OpenAI (EU Data Zone)"
+    last = gated.iloc[-1]
+    assert last["option"] == "OpenAI API (default region)" and not last["passes_gates"]
+    assert last["failed_gates"] == "data_stays_in_eu" and last["rank"] == len(options)
+    assert last["score"] == ungated.loc[0, "score"]  # the score stays visible
+
+
+def test_decision_matrix_weighted_mean_on_paper() -> None:
+    options = pd.DataFrame(
+        {"option": ["A", "B"], "quality": [5, 1], "price": [1, 5], "eu": [True, True]}
+    )
+    table = pilot.decision_matrix(options, {"quality": 3, "price": 1}, gates=["eu"])
+    # A: (5×3 + 1×1) / 4 = 4.0; B: (1×3 + 5×1) / 4 = 2.0
+    assert table[["option", "score", "rank"]].values.tolist() == [["A", 4.0, 1], ["B", 2.0, 2]]
+
+
+@pytest.mark.parametrize(
+    ("weights", "gates", "message"),
+    [
+        ({"speed": 1}, (), "no column"),
+        ({"quality": 1}, ("in_eu",), "no column"),
+        ({"quality": -1}, (), ">= 0"),
+        ({"quality": 0}, (), "at least one"),
+    ],
+)
+def test_decision_matrix_explains_bad_input(weights: dict, gates: tuple, message: str) -> None:
+    options = pd.DataFrame({"option": ["A"], "quality": [3]})
+    with pytest.raises(ValueError, match=message):
+        pilot.decision_matrix(options, weights, gates=gates)
