@@ -260,3 +260,58 @@ def test_decision_matrix_explains_bad_input(weights: dict, gates: tuple, message
     options = pd.DataFrame({"option": ["A"], "quality": [3]})
     with pytest.raises(ValueError, match=message):
         pilot.decision_matrix(options, weights, gates=gates)
+
+
+# ---------------------------------------------------------------------------------------------
+# the widget
+# ---------------------------------------------------------------------------------------------
+
+
+def test_widget_builds_and_updates_without_a_display() -> None:
+    from enterprise_ai.widgets import RoiSliders, roi_sliders
+
+    sliders = roi_sliders()
+    assert isinstance(sliders, RoiSliders)
+    assert sliders.backend.value == "gpt-4.1-mini (OpenAI API)"  # the case's model
+    assert sliders.case is not None and sliders.case.model == "gpt-4.1-mini"
+    assert sliders.break_even == roi.break_even_month(Assumptions(), months=24) == 9
+    assert bytes(sliders.cash_chart.value).startswith(b"\x89PNG")
+    assert sliders.tornado is not None and sliders.tornado.loc[0, "assumption"] == (
+        "deflection_rate"
+    )
+    assert "month 9" in sliders.summary.value
+    bundle = sliders._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("ROI sensitivity sliders")
+
+    sliders.sliders["deflection_rate"].value = 0.05  # what dragging the slider does
+    sliders.sliders["minutes_saved_assisted"].value = 0.0
+    assert sliders.case is not None and sliders.case.deflection_rate == 0.05
+    assert sliders.break_even is None
+    assert "no break-even within 24 months" in sliders.summary.value
+
+
+def test_widget_backend_loads_its_quality_numbers() -> None:
+    from enterprise_ai.widgets import RoiSliders
+
+    sliders = RoiSliders(months=12)
+    sliders.backend.value = "local SmolLM2 (own mini PC)"
+    local = roi.BACKENDS["local SmolLM2 (own mini PC)"]
+    assert sliders.sliders["deflection_rate"].value == local.deflection_rate
+    assert sliders.sliders["error_rate"].value == local.error_rate
+    assert sliders.case is not None and sliders.case.model == "SmolLM2-135M-Instruct"
+    assert sliders.case.infrastructure_eur_per_month == local.infrastructure_eur_per_month
+    assert sliders.table is not None and len(sliders.table) == 13
+    assert sliders.break_even is None  # the tiny model loses money
+
+
+def test_widget_shows_errors_inside() -> None:
+    from enterprise_ai.widgets import RoiSliders
+
+    prices = roi.costs.load_prices()
+    only_local = prices[prices["model"] == "SmolLM2-135M-Instruct"]
+    sliders = RoiSliders(prices=only_local)  # gpt-4.1-mini is missing from this table
+    assert sliders.case is None and sliders.table is None
+    assert "Could not compute" in sliders.summary.value
+    assert "gpt-4.1-mini" in sliders.summary.value
+    sliders.backend.value = "local SmolLM2 (own mini PC)"  # a model the table has: recovers
+    assert sliders.case is not None and "Could not compute" not in sliders.summary.value

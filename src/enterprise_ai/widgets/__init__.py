@@ -10,11 +10,13 @@ call, which are tested on their own. Each widget:
   rather than a wall of ``VBox(children=…)``. Lessons put a static table after each widget.
 """
 
+from enterprise_ai.widgets.capstone_report import CapstoneReportView, capstone_report_view
 from enterprise_ai.widgets.cost_calculator import CostCalculator, cost_calculator
 from enterprise_ai.widgets.eval_dashboard import EvalDashboard, eval_dashboard
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
 from enterprise_ai.widgets.questionnaire import AIActQuestionnaire, ai_act_questionnaire
 from enterprise_ai.widgets.redteam_console import RedTeamConsole, redteam_console
+from enterprise_ai.widgets.roi_sliders import RoiSliders, roi_sliders
 from enterprise_ai.widgets.support_chat import SupportChat, support_chat
 from enterprise_ai.widgets.tool_inspector import ToolInspector, tool_inspector
 from enterprise_ai.widgets.trace_viewer import TraceViewer, trace_viewer
@@ -22,10 +24,13 @@ from enterprise_ai.widgets.triage_explorer import TriageExplorer, triage_explore
 
 __all__ = [
     "AIActQuestionnaire",
+    "CapstoneReportView",
+    "capstone_report_view",
     "CostCalculator",
     "EvalDashboard",
     "PromptPlayground",
     "RedTeamConsole",
+    "RoiSliders",
     "SupportChat",
     "ToolInspector",
     "TraceViewer",
@@ -35,6 +40,7 @@ __all__ = [
     "eval_dashboard",
     "prompt_playground",
     "redteam_console",
+    "roi_sliders",
     "support_chat",
     "tool_inspector",
     "trace_viewer",
