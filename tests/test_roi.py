@@ -315,3 +315,76 @@ def test_widget_shows_errors_inside() -> None:
     assert "gpt-4.1-mini" in sliders.summary.value
     sliders.backend.value = "local SmolLM2 (own mini PC)"  # a model the table has: recovers
     assert sliders.case is not None and "Could not compute" not in sliders.summary.value
+
+
+def test_the_default_case_trains_the_people_of_the_literacy_plan() -> None:
+    plan = pilot.literacy_plan()
+    case = Assumptions()
+    assert case.employees_trained == plan["people"].sum() == 60
+    person_hours = case.employees_trained * case.training_hours_per_employee
+    assert person_hours == plan["person-hours"].sum() == 150
+
+
+# ---------------------------------------------------------------------------------------------
+# the checks of exercises/09_business_case.ipynb
+# ---------------------------------------------------------------------------------------------
+
+
+def _net(
+    *,
+    tickets: float,
+    deflection_rate: float,
+    minutes_per_ticket: float,
+    staff_eur_per_hour: float,
+    error_rate: float,
+    cost_per_wrong_answer_eur: float,
+    running_costs_eur: float,
+) -> float:
+    deflected = tickets * deflection_rate
+    saved = deflected * minutes_per_ticket / 60 * staff_eur_per_hour
+    return saved - deflected * error_rate * cost_per_wrong_answer_eur - running_costs_eur
+
+
+def _net_without_wrong_answers(**kwargs: float) -> float:
+    return _net(**{**kwargs, "error_rate": 0.0})
+
+
+def _score(scores: dict, weights: dict, gates: dict) -> float | None:
+    if not all(gates.values()):
+        return None
+    return sum(scores[c] * w for c, w in weights.items()) / sum(weights.values())
+
+
+def test_ex09_checks_pass_right_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    from enterprise_ai import checks
+
+    assert checks.ex09_1(_net)
+    assert checks.ex09_2(pilot.sample_size)
+    assert checks.ex09_3(_score)
+    assert capsys.readouterr().out.count("✅") == 3
+
+
+@pytest.mark.parametrize(
+    ("check", "func", "hint"),
+    [
+        ("ex09_1", lambda **kwargs: None, "return"),
+        ("ex09_1", _net_without_wrong_answers, "wrong answers"),
+        ("ex09_1", lambda **kwargs: _net(**kwargs) * 60, "divide the minutes by 60"),
+        ("ex09_1", lambda **kwargs: 1 / 0, "ZeroDivisionError"),
+        ("ex09_2", lambda *a, **k: None, "return"),
+        ("ex09_2", lambda *a, **k: pilot.sample_size(*a, **k) - 1, "round UP"),
+        ("ex09_2", lambda *a, **k: "686", "not a number"),
+        ("ex09_3", lambda s, w, g: None, "every gate holds"),
+        ("ex09_3", lambda s, w, g: sum(s[c] * w[c] for c in w), "sum of the weights"),
+        ("ex09_3", lambda s, w, g: _score(s, w, {}), "knocks the option out"),
+        ("ex09_3", None, "expected a function"),
+    ],
+)
+def test_ex09_checks_say_not_yet_without_raising(
+    capsys: pytest.CaptureFixture[str], check: str, func: object, hint: str
+) -> None:
+    from enterprise_ai import checks
+
+    assert getattr(checks, check)(func) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"not yet ({check})") and hint in out

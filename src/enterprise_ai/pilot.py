@@ -238,8 +238,8 @@ _LITERACY: tuple[tuple[str, int, float, str, str], ...] = (
     ),
     (
         "IT / engineering",
-        6,
-        8.0,
+        4,
+        6.0,
         "models, tokens and costs; retrieval; evaluations; guardrails against injection and "
         "PII leaks; logging; changing models safely",
         "01-07",
@@ -247,14 +247,14 @@ _LITERACY: tuple[tuple[str, int, float, str, str], ...] = (
     (
         "data protection / compliance",
         2,
-        6.0,
+        5.0,
         "AI Act tiers, roles and dates; system card; GDPR Art. 22, 28, 35, 44-49; audit log",
         "05, 08, 09",
     ),
     (
         "management",
-        6,
-        2.0,
+        8,
+        1.5,
         "business case and its uncertainties; risks and duties; what the pilot decides",
         "01, 08, 09",
     ),
