@@ -294,3 +294,60 @@ def test_widget_builds_without_a_display(tmp_path: Path) -> None:
     view.criteria.value = "Order questions use the order tool"
     assert "hint" in view.details.value and "no reply(message) method" in view.details.value
     assert CapstoneReportView(None).plain_text.startswith("Capstone report")
+
+
+def _rule_reply(message: str) -> AgentReply | None:
+    if asks_if_human(message):
+        return AgentReply(NOT_HUMAN_TEXT, False, "rule: disclosure")
+    if wants_human(message):
+        return AgentReply(HANDOFF_TEXT, True, "rule: handoff")
+    return None
+
+
+def _order_reply(message: str, customer_id: str | None) -> AgentReply | None:
+    routed = tools.route(message)
+    if routed is None or customer_id is None:
+        return None
+    if tools.ACTION_WORDS["request_refund"].search(message):
+        return AgentReply(tools.APPROVAL_TEXT, True, "rule: approval", message)
+    result = tools.OrderDesk(tools.Session(customer_id)).execute(*routed)
+    if not result.ok:
+        return AgentReply("Not found.", False, "tool", message, [result])
+    status = json.loads(result.content)["status"]
+    return AgentReply(f"It is {status}.", False, "tool", message, [result])
+
+
+def test_ex10_checks_pass_the_solution_and_fail_stubs_and_mistakes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from enterprise_ai import checks
+
+    assert checks.ex10_1(_rule_reply) and checks.ex10_2(_order_reply)
+    assert not checks.ex10_1(lambda message: None)
+    assert "hint" in capsys.readouterr().out
+
+    def always_hand_off(message: str) -> AgentReply:
+        return AgentReply("A colleague will take over.", True, "rule")
+
+    assert not checks.ex10_1(always_hand_off)
+
+    def refunds_anyway(message: str, customer_id: str | None) -> AgentReply | None:
+        if "refund" in message and customer_id:
+            args = {"order_id": "IC-100127", "amount_eur": 20.0, "reason": "scratched"}
+            result = tools.OrderDesk(tools.Session(customer_id)).execute("request_refund", args)
+            return AgentReply("Refunded.", False, "tool", message, [result])
+        return _order_reply(message, customer_id)
+
+    assert not checks.ex10_2(refunds_anyway)
+    assert "escalate=False" in capsys.readouterr().out
+    assert not checks.ex10_2(lambda message, customer_id: None)
+
+
+def test_checks_capstone_prints_and_returns_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from enterprise_ai import checks
+
+    report = checks.capstone(_agent(tmp_path))
+    assert report.full_marks
+    assert "Capstone report: 26/26 points (FULL MARKS)" in capsys.readouterr().out
