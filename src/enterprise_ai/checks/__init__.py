@@ -52,6 +52,14 @@ from enterprise_ai.checks.module06 import (
 )
 from enterprise_ai.checks.module07 import EX07_1_CASES, ex07_1, ex07_2, ex07_3
 from enterprise_ai.checks.module08 import EX08_1_CASE, EX08_3_REPLIES, ex08_1, ex08_2, ex08_3
+from enterprise_ai.checks.module09 import (
+    EX09_1_CASES,
+    EX09_2_CASES,
+    EX09_3_CASES,
+    ex09_1,
+    ex09_2,
+    ex09_3,
+)
 from enterprise_ai.checks.module10 import EX10_1_CASES, EX10_2_CASES, capstone, ex10_1, ex10_2
 
 __all__ = [
@@ -102,6 +110,12 @@ __all__ = [
     "ex08_1",
     "ex08_2",
     "ex08_3",
+    "EX09_1_CASES",
+    "EX09_2_CASES",
+    "EX09_3_CASES",
+    "ex09_1",
+    "ex09_2",
+    "ex09_3",
     "EX10_1_CASES",
     "EX10_2_CASES",
     "capstone",
