@@ -351,3 +351,29 @@ def test_checks_capstone_prints_and_returns_the_report(
     report = checks.capstone(_agent(tmp_path))
     assert report.full_marks
     assert "Capstone report: 26/26 points (FULL MARKS)" in capsys.readouterr().out
+
+
+def test_module_08_support_bot_scores_partially_with_citations_read_from_its_text(
+    tmp_path: Path,
+) -> None:
+    from enterprise_ai.compliance_bot import SupportBot
+
+    bot = SupportBot(
+        client=ScriptedClient(["I am not sure."]),
+        model="m",
+        facts=FACTS,
+        redact=lambda text: guardrails.redact_pii(text).text,
+        audit_log=audit.AuditLog(tmp_path / "bot.jsonl", retention_days=184),
+        k=2,
+        max_tokens=80,
+    )
+    report = grade(bot)
+    assert [c.name for c in report.failed()] == [
+        "Stays within its budget",
+        "Triage sorts tickets correctly",
+        "Order questions use the order tool",
+        "German messages are handled",
+        "Evaluation results for the system card",
+    ]
+    assert report.score == 19
+    assert report["Answers are grounded and cited"].passed
