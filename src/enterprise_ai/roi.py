@@ -24,6 +24,7 @@ Introduced in notebooks/09_business_case.ipynb.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -719,7 +720,7 @@ def _eur(value: float) -> str:
 def plot_cash_flow(
     flows: pd.DataFrame | Mapping[str, pd.DataFrame], *, title: str | None = None
 ) -> ChartFigure:
-    """The running total (EUR) month by month, one line per scenario, break-even marked.
+    """The running total (EUR) month by month, one line per scenario, break-even marked (◆).
 
     Args:
         flows: a :func:`cash_flow` table, or scenario name → table to draw several lines.
@@ -733,23 +734,22 @@ def plot_cash_flow(
     figure = ChartFigure(figsize=(10, 5.2), dpi=80)
     ax = figure.add_subplot()
     for colour, (name, table) in zip(_COLOURS * 3, named.items(), strict=False):
-        thousands = table["cumulative_eur"] / 1_000
-        ax.plot(table["month"], thousands, marker="o", markersize=4, lw=2.5, color=colour)
-        last = table.iloc[-1]
-        ax.annotate(
-            f"{name}: {_eur(float(last['cumulative_eur']))}",
-            (float(last["month"]), float(last["cumulative_eur"]) / 1_000),
-            xytext=(-8, 8),
-            textcoords="offset points",
-            ha="right",
-            fontsize=13,
-            color=colour,
-        )
         reached = table.loc[table["cumulative_eur"] >= 0, "month"]
-        if not reached.empty and int(reached.iloc[0]) > 0:
-            month = int(reached.iloc[0])
-            ax.axvline(month, color=colour, ls=":", lw=1.5)
-            ax.text(month + 0.2, ax.get_ylim()[0], f" break-even: month {month}", fontsize=12)
+        when = "never" if reached.empty else f"month {int(reached.iloc[0])}"
+        result = _eur(float(table["cumulative_eur"].iloc[-1]))
+        ax.plot(
+            table["month"],
+            table["cumulative_eur"] / 1_000,
+            marker="o",
+            markersize=4,
+            lw=2.5,
+            color=colour,
+            label=f"{name}: {result} after {int(table['month'].iloc[-1])} months, "
+            f"break-even {when}",
+        )
+        if not reached.empty:
+            ax.plot([int(reached.iloc[0])], [0], marker="D", markersize=10, color=colour)
+    ax.legend(loc="best", fontsize=13, frameon=False)
     ax.axhline(0, color="#333333", lw=1)
     ax.set_xlabel("months after launch (month 0: one-off costs)", fontsize=15)
     ax.set_ylabel("running total (thousand EUR)", fontsize=15)
@@ -780,17 +780,26 @@ def plot_tornado(table: pd.DataFrame, *, title: str | None = None) -> ChartFigur
         low, high = row.result_low_eur / 1_000, row.result_high_eur / 1_000
         ax.barh(y, low - base, left=base, color="#d95f02", height=0.6)
         ax.barh(y, high - base, left=base, color="#1b9e77", height=0.6)
-    ax.set_yticks(range(len(ordered)), [str(n).replace("_", " ") for n in ordered["assumption"]])
+    labels = [
+        re.sub(r"_eur$", " (EUR)", str(n)).replace("_eur_", " EUR ").replace("_", " ")
+        for n in ordered["assumption"]
+    ]
+    ax.set_yticks(range(len(ordered)), labels)
     ax.axvline(base, color="#333333", lw=1.5)
+    ax.annotate(
+        f"base case: {_eur(base * 1_000)}",
+        (base, len(ordered) - 0.5),
+        xytext=(6, 0),
+        textcoords="offset points",
+        fontsize=12,
+    )
     ax.set_xlabel("result after the horizon (thousand EUR)", fontsize=15)
     ax.tick_params(labelsize=13)
     spreads = sorted({round(100 * float(x)) for x in table["spread"]})
     if len(spreads) == 1:
-        default = (
-            f"Which assumption matters most? (orange: -{spreads[0]} %, green: +{spreads[0]} %)"
-        )
+        default = f"Which assumption matters most?\norange: -{spreads[0]} %, green: +{spreads[0]} %"
     else:
-        default = "Which assumption matters most? (orange: low value, green: high value)"
+        default = "Which assumption matters most?\norange: low value, green: high value"
     ax.set_title(title or default, fontsize=16)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
