@@ -11,7 +11,6 @@ call, which are tested on their own. Each widget:
 """
 
 from enterprise_ai.widgets.capstone_report import CapstoneReportView, capstone_report_view
-from enterprise_ai.widgets.capstone_report import CapstoneReportView, capstone_report_view
 from enterprise_ai.widgets.cost_calculator import CostCalculator, cost_calculator
 from enterprise_ai.widgets.eval_dashboard import EvalDashboard, eval_dashboard
 from enterprise_ai.widgets.playground import PromptPlayground, prompt_playground
@@ -25,8 +24,6 @@ from enterprise_ai.widgets.triage_explorer import TriageExplorer, triage_explore
 
 __all__ = [
     "AIActQuestionnaire",
-    "CapstoneReportView",
-    "capstone_report_view",
     "CapstoneReportView",
     "capstone_report_view",
     "CostCalculator",
