@@ -167,7 +167,17 @@ def _run_all_twice(path: Path, tmp_path: Path) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.parametrize(
-    "name", ["00_setup", "03_grounded_bot", "04_evals", "05_guardrails", "06_tools", "08_ai_act"]
+    "name",
+    [
+        "00_setup",
+        "03_grounded_bot",
+        "04_evals",
+        "05_guardrails",
+        "06_tools",
+        "08_ai_act",
+        "09_business_case",
+        "10_capstone",
+    ],
 )
 def test_run_all_twice_in_one_kernel_gives_the_same_outputs(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

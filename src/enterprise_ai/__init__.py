@@ -24,6 +24,10 @@ Modules (dependencies point one way, top to bottom):
                      scenario suite
     compliance       AI Act decision order, timeline, inventory; check_bot and  (lesson 08)
                      system card (compliance_bot)
+    roi, pilot       business case: costs vs benefits, break-even, sensitivity;  (lesson 09)
+                     pilot design, KPIs, AI-literacy plan, vendor decision matrix
+    capstone         the go-live checklist as code: grade(agent) on a case suite (lesson 10)
+                     plus check_bot
     testing          ScriptedClient: test LLM code without a model (replies, JSON, tool calls,
                      errors)
     widgets, checks  notebook front ends and exercise checks
