@@ -281,9 +281,11 @@ def classroom_section(
         "Simulated learners on loopback, each with their own `openai.OpenAI` client (the "
         f"`compatible` backend), at most {requests} requests each, starting at random within the "
         f"first {think_seconds:.0f} s, then about {think_seconds:.0f} s apart (reading, typing). "
-        f"The server is `course serve --parallel {slots}` in its own process. The learners' own "
-        "work (SDK, retrieval) runs on the same two cores here, at a lower priority; in a room "
-        f"it runs on their laptops. Load average at the end: {load_average()}.",
+        f"The server is `course serve --parallel {slots}` in its own process, with llama.cpp on "
+        "every core (`course serve`'s default since the 30-learner run with one thread missed "
+        "the goal: chat p95 10.8 s). The learners' own work (SDK, retrieval) runs on the same "
+        "two cores here, at a lower priority; in a room it runs on their laptops. Load average "
+        f"at the end: {load_average()}.",
         "",
         *markdown_table(
             [

@@ -59,6 +59,25 @@ def test_no_command_is_a_usage_error(tmp_path: Path) -> None:
 def test_serve_defaults_to_loopback() -> None:
     args = cli.build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.api_key, args.parallel) == ("127.0.0.1", 8080, None, 4)
+    assert args.threads is None  # decided by class_server_threads()
+    assert cli.build_parser().parse_args(["serve", "--threads", "3"]).threads == 3
+
+
+@pytest.mark.parametrize(
+    ("cores", "configured", "expected"), [(2, "", 2), (16, "", 8), (1, "", 1), (16, "3", 3)]
+)
+def test_class_server_uses_every_core_unless_configured(
+    cores: int, configured: str, expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from enterprise_ai import local_server
+
+    monkeypatch.setattr(local_server.os, "cpu_count", lambda: cores)
+    monkeypatch.setenv("COURSE_THREADS", configured)
+    assert local_server.class_server_threads() == expected
+    # a learner's own kernel keeps a core free for JupyterLab and the browser
+    assert local_server._default_threads() == (
+        int(configured) if configured else max(1, min(cores - 1, 8))
+    )
 
 
 def test_doctor_local_passes_every_check(tmp_path: Path) -> None:

@@ -24,7 +24,13 @@ def _doctor(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from enterprise_ai.serve import serve
 
-    serve(host=args.host, port=args.port, api_key=args.api_key, parallel=args.parallel)
+    serve(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        parallel=args.parallel,
+        threads=args.threads,
+    )
     return 0
 
 
@@ -73,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--parallel", type=int, default=4, help="requests answered at once (default: 4)"
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for the model (default: COURSE_THREADS or every core, at most 8)",
     )
     serve.set_defaults(func=_serve)
 

@@ -55,11 +55,27 @@ def model_path() -> Path:
     return path
 
 
-def _default_threads() -> int:
+def _configured_threads() -> int | None:
     configured = os.environ.get("COURSE_THREADS", "").strip()
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return max(1, min((os.cpu_count() or 2) - 1, 8))
+    return None
+
+
+def _default_threads() -> int:
+    return _configured_threads() or max(1, min((os.cpu_count() or 2) - 1, 8))
+
+
+def class_server_threads() -> int:
+    """Threads for ``course serve``: ``COURSE_THREADS``, or every core (at most 8).
+
+    A learner's laptop keeps one core free for JupyterLab and the browser (see
+    :class:`LocalServer`). A class server is the machine's main job: the learners' notebooks run
+    on their own laptops. Measured on 2 cores with 30 simulated learners
+    (``benchmarks/RESULTS.md`` (f)): 2 threads answered the 60-token chat at p95 5.2 s, 1 thread
+    at 10.8 s.
+    """
+    return _configured_threads() or max(1, min(os.cpu_count() or 2, 8))
 
 
 def _wait_until_ready(base_url: str, *, timeout: float = 30.0) -> None:

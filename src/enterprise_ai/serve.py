@@ -269,6 +269,7 @@ def start_server(
     port: int = 8080,
     api_key: str | None = None,
     parallel: int = 4,
+    threads: int | None = None,
     upstream_base_url: str | None = None,
 ) -> ClassroomServer:
     """Start the class server in background threads and return its handle at once.
@@ -278,6 +279,9 @@ def start_server(
         port: Port to listen on; 0 picks a free one (tests).
         api_key: Key learners must send as ``Authorization: Bearer <key>``; None: no check.
         parallel: llama.cpp request slots, i.e. learners answered at the same time.
+        threads: CPU threads for llama.cpp; default: ``COURSE_THREADS`` or every core (at most
+            8), because a class server is the machine's main job
+            (:func:`~enterprise_ai.local_server.class_server_threads`).
         upstream_base_url: Forward to this already running llama.cpp server (e.g.
             ``http://127.0.0.1:39813``) instead of starting one.
 
@@ -299,9 +303,11 @@ def start_server(
     model_name = None
     try:
         if upstream_base_url is None:
-            from enterprise_ai.local_server import LocalServer
+            from enterprise_ai.local_server import LocalServer, class_server_threads
 
-            local_server = LocalServer(n_parallel=parallel)
+            local_server = LocalServer(
+                n_parallel=parallel, n_threads=threads or class_server_threads()
+            )
             upstream_base_url = local_server.base_url
             model_name = local_server.model_name
     except BaseException:
@@ -334,6 +340,7 @@ def serve(
     port: int = 8080,
     api_key: str | None = None,
     parallel: int = 4,
+    threads: int | None = None,
     ready: Callable[[ClassroomServer], object] | threading.Event | None = None,
     upstream_base_url: str | None = None,
 ) -> None:
@@ -344,6 +351,7 @@ def serve(
         port: Port to listen on (0: a free one).
         api_key: Key learners must send; never printed, only shown masked.
         parallel: llama.cpp request slots.
+        threads: CPU threads for llama.cpp; default: ``COURSE_THREADS`` or every core (max 8).
         ready: Called with the running :class:`ClassroomServer` once requests are accepted
             (so a test can read ``.url`` and later call ``.shutdown()``); a
             ``threading.Event`` is set instead.
@@ -358,6 +366,7 @@ def serve(
         port=port,
         api_key=api_key,
         parallel=parallel,
+        threads=threads,
         upstream_base_url=upstream_base_url,
     )
     try:
