@@ -218,12 +218,86 @@ def test_literacy_plan_and_status_come_from_the_timeline() -> None:
     plan = pilot.literacy_plan()
     assert (plan["person-hours"] == plan["people"] * plan["hours each"]).all()
     assert "support agents" in set(plan["role"])
-    published = compliance.milestone("prohibitions")
-    assert published is not None
-    status = pilot.literacy_status(as_of=date(2026, 11, 25))
-    assert f"applies since {published.applies_from.isoformat()}" in status
-    assert "Digital Omnibus" in status and "Not legal advice" in status
+    row = compliance.milestone("prohibitions")
+    status = pilot.literacy_status(as_of=date(2026, 12, 4))
+    assert f"applies since {row.applies_from.isoformat()}" in status
+    assert "promote" in status and "proportionate" in status and "Not legal advice" in status
+    assert "verify" not in status and "softens" not in status
     assert "applies from" in pilot.literacy_status(as_of=date(2025, 1, 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Non-inferiority: the go/no-go rule "not worse, within 3 points"
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alpha", "expected"),
+    [
+        # (1.959964 + 0.841621)² × (0.21 + 0.21) / 0.03² = 7.848879 × 0.42 / 0.0009 = 3,662.8
+        (0.025, 3_663),
+        # (1.644854 + 0.841621)² × 0.42 / 0.0009 = 6.182557 × 0.42 / 0.0009 = 2,885.2
+        (0.05, 2_886),
+    ],
+)
+def test_non_inferiority_sample_size_matches_the_formula_by_hand(
+    alpha: float, expected: int
+) -> None:
+    assert pilot.non_inferiority_sample_size(0.70, 0.03, alpha=alpha, power=0.8) == expected
+
+
+def test_non_inferiority_second_case_by_hand() -> None:
+    # p = 0.80 in both groups, margin 0.10, one-sided alpha 0.025 (z = 1.9600), power 0.90
+    # (z = 1.2816): (1.9600 + 1.2816)² × (0.16 + 0.16) / 0.10² = 10.5077 × 0.32 / 0.01 = 336.2
+    assert pilot.non_inferiority_sample_size(0.80, 0.10, alpha=0.025, power=0.9) == 337
+
+
+def test_non_inferiority_needs_more_tickets_than_the_superiority_test() -> None:
+    superiority = pilot.sample_size(0.70, 0.75)
+    for alpha in (0.05, 0.025):
+        ratio = pilot.non_inferiority_sample_size(0.70, 0.03, alpha=alpha) / superiority
+        assert 2 < ratio < 3
+    # a bot expected to be a bit better needs fewer; one expected a bit worse needs more
+    better = pilot.non_inferiority_sample_size(0.70, 0.03, expected_rate=0.72)
+    worse = pilot.non_inferiority_sample_size(0.70, 0.03, expected_rate=0.69)
+    assert better < pilot.non_inferiority_sample_size(0.70, 0.03) < worse
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"control_rate": 0.7, "margin": 0.03, "expected_rate": 0.66}, "no number of tickets"),
+        ({"control_rate": 0.7, "margin": 0.0}, "margin"),
+        ({"control_rate": 1.0, "margin": 0.03}, "control_rate"),
+        ({"control_rate": 0.7, "margin": 0.03, "alpha": 1.0}, "alpha"),
+    ],
+)
+def test_non_inferiority_sample_size_explains_bad_input(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pilot.non_inferiority_sample_size(**kwargs)
+
+
+def test_non_inferiority_test_on_paper() -> None:
+    # bot 2,540 / 3,663 = 0.6934, people 2,565 / 3,663 = 0.7002: difference -0.68 points;
+    # SE = sqrt(0.6934×0.3066/3663 + 0.7002×0.2998/3663) = 0.010738; lower = -0.0068 - 1.96 ×
+    # 0.010738 = -0.0279 > -0.03 → go
+    go = pilot.non_inferiority_test(2_540, 3_663, 2_565, 3_663)
+    assert go.non_inferior and go.lower_bound == pytest.approx(-0.0279, abs=1e-4)
+    assert str(go).endswith("go: not worse by more than 3 points")
+    # 2 points worse on the same numbers: the bound falls below -3 points → no-go
+    no_go = pilot.non_inferiority_test(2_490, 3_663, 2_565, 3_663)
+    assert not no_go.non_inferior and "no-go" in str(no_go)
+    # slightly better, but on 300 tickets a group: too uncertain → no-go
+    small = pilot.non_inferiority_test(213, 300, 210, 300)
+    assert small.difference > 0 and not small.non_inferior
+    with pytest.raises(ValueError, match="successes"):
+        pilot.non_inferiority_test(10, 5, 1, 5)
+
+
+def test_pilot_exit_rule_names_the_non_inferiority_test() -> None:
+    ab_test = dict((row[0], row[4]) for row in pilot.PILOT_PHASES)["2 A/B test"]
+    assert "non_inferiority_sample_size()" in ab_test and "3 points" in ab_test
+    assert pilot.GO_NO_GO_MARGIN == 0.03
 
 
 def test_a_gate_knocks_out_the_best_score() -> None:
