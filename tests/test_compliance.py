@@ -727,19 +727,105 @@ def test_ex08_2_right_wrong_and_unfinished(capsys):
     assert checks.ex08_2(lambda *a: 1 / 0) is False
 
 
-def test_ex08_3_right_wrong_and_unfinished(capsys):
+def _solution_discloses_ai(reply: str) -> bool:
+    """The worked solution of ex08_3 (solutions/08_ai_act.ipynb), kept in step with it."""
+    claims_human = (
+        r"\b(i am|i'm) (a )?(real )?(human|person)\b|\bnot an? (bot|ai)\b"
+        r"|\bich bin ein mensch\b"
+    )
+    names_ai = r"\b(ai|ki|bot|chatbot|virtual assistant|automated system)\b|ki-assistent"
+    if re.search(claims_human, reply, re.IGNORECASE):
+        return False
+    return re.search(names_ai, reply, re.IGNORECASE) is not None
+
+
+def test_ex08_3_passes_right_answers(capsys):
     from enterprise_ai import checks
 
-    def naive(reply):
-        return "ai" in reply.lower() or "ki" in reply.lower()
-
     assert checks.ex08_3(discloses_ai) is True
-    assert checks.ex08_3(naive) is False
-    assert "expected" in capsys.readouterr().out
-    assert checks.ex08_3(lambda reply: None) is False
-    assert checks.ex08_3(None) is False
+    assert checks.ex08_3(_solution_discloses_ai) is True
+    assert "✅ ex08_3" in capsys.readouterr().out
     for reply, expected in checks.EX08_3_REPLIES:
         assert discloses_ai(reply) is expected, reply
+        assert _solution_discloses_ai(reply) is expected, reply
+
+
+def test_ex08_3_every_reply_says_what_it_is():
+    from enterprise_ai import checks
+    from enterprise_ai.checks.module08 import EX08_3_WHAT_IT_IS
+
+    assert set(EX08_3_WHAT_IT_IS) == {reply for reply, _ in checks.EX08_3_REPLIES}
+    assert sum(not expected for _, expected in checks.EX08_3_REPLIES) >= 8
+
+
+_CLAIMS = re.compile(r"(?i)real person|not a bot|ein mensch|human being")
+
+
+@pytest.mark.parametrize(
+    ("word", "shows"),
+    [
+        ("ai", ["Your e-bike is available again", "an availability update", "'ai' inside"]),
+        ("bot", ["Both batteries", "a warranty answer", "'bot' inside"]),
+        ("ki", ["Thanks for asking", "an order update", "'ki' inside"]),
+    ],
+)
+def test_ex08_3_catches_substring_checks_and_names_the_reply(capsys, word, shows):
+    """A learner who handles person claims but finds AI words as substrings must fail."""
+    from enterprise_ai import checks
+
+    def substring_check(reply):
+        return not _CLAIMS.search(reply) and (discloses_ai(reply) or word in reply.lower())
+
+    assert checks.ex08_3(substring_check) is False
+    out = capsys.readouterr().out
+    for text in shows:
+        assert text in out, out
+    assert "claim to be a person" not in out
+
+
+def test_ex08_3_rejects_the_naive_checks_of_the_issue(capsys):
+    from enterprise_ai import checks
+
+    assert checks.ex08_3(lambda reply: "ai" in reply.lower()) is False
+    assert checks.ex08_3(lambda reply: "ai" in reply.lower() or "ki" in reply.lower()) is False
+    assert "not yet (ex08_3)" in capsys.readouterr().out
+
+
+def test_ex08_3_without_a_person_check_fails_on_a_person_claim(capsys):
+    from enterprise_ai import checks
+
+    def words_only(reply):
+        pattern = r"\b(ai|ki|bot|chatbot|virtual assistant|automated system)\b|ki-assistent"
+        return re.search(pattern, reply, re.IGNORECASE) is not None
+
+    assert checks.ex08_3(words_only) is False
+    out = capsys.readouterr().out
+    assert "not a bot" in out and "a claim to be a person" in out
+
+
+def test_ex08_3_hint_for_an_order_update_does_not_talk_about_person_claims(capsys):
+    from enterprise_ai import checks
+
+    def says_yes_to_order_updates(reply):
+        return "order" in reply.lower() or discloses_ai(reply)
+
+    assert checks.ex08_3(says_yes_to_order_updates) is False
+    out = capsys.readouterr().out
+    assert "an order update" in out and "claim to be a person" not in out
+
+
+def test_ex08_3_misses_chatbot_and_unfinished(capsys):
+    from enterprise_ai import checks
+
+    def without_chatbot(reply):
+        return _solution_discloses_ai(reply.replace("chatbot", "helper"))
+
+    assert checks.ex08_3(without_chatbot) is False
+    assert "chatbot" in capsys.readouterr().out
+    assert checks.ex08_3(lambda reply: None) is False
+    assert "returned None" in capsys.readouterr().out
+    assert checks.ex08_3(None) is False
+    assert checks.ex08_3(lambda reply: 1 / 0) is False
 
 
 def test_plots_label_their_axes_and_mark_the_day():
