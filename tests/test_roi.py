@@ -35,6 +35,7 @@ PAPER = Assumptions(
     compliance_eur_per_year=1_200,
     employees_trained=2,
     training_hours_per_employee=1,
+    time_savings_as="cash",  # the paper case counts saved time as cash (hires not needed)
 )
 
 
@@ -78,6 +79,56 @@ def test_token_line_uses_the_price_table() -> None:
     case = roi.with_changes(PAPER, model="gpt-4.1-mini", usd_to_eur=1.0)
     # (1,500 × 0.40 + 300 × 1.60) USD / 1M = 0.00108 per ticket × 500 bot tickets = 0.54
     assert roi.monthly_costs(case)["model tokens"] == pytest.approx(0.54)
+
+
+def test_freed_capacity_is_not_cash() -> None:
+    capacity = roi.with_changes(PAPER, time_savings_as="freed capacity")
+    # the value of the saved time stays visible, but none of it reaches the cash flow
+    assert roi.monthly_benefits(capacity).sum() == pytest.approx(1_200.0)
+    assert roi.cash_benefits(capacity).sum() == 0.0
+    assert roi.net_monthly_benefit(capacity) == pytest.approx(-1_020.0)  # minus the costs
+    assert roi.break_even_month(capacity, months=120) is None
+    assert (roi.cash_flow(capacity)["benefits_eur"] == 0).all()
+    # 100 × 6 min + 400 × 1.5 min = 1,200 min = 20 hours a month, in either view
+    assert roi.freed_hours(capacity) == roi.freed_hours(PAPER) == pytest.approx(20.0)
+
+
+def test_cost_per_freed_hour_on_paper() -> None:
+    # 12 months: (820 + 12 × 1,020) / (12 × 20) = 13,060 / 240 = 54.42 EUR per hour
+    assert roi.cost_per_freed_hour(PAPER, months=12) == pytest.approx(13_060 / 240)
+    nothing_freed = roi.with_changes(PAPER, deflection_rate=0.0, minutes_saved_assisted=0.0)
+    assert roi.cost_per_freed_hour(nothing_freed) == float("inf")
+    with pytest.raises(ValueError, match="at least 1 month"):
+        roi.cost_per_freed_hour(PAPER, months=0)
+
+
+def test_verdict_uses_the_rule_that_fits_what_saved_time_is() -> None:
+    cash = roi.verdict(PAPER, months=12)
+    assert cash.go and cash.break_even_month == 5
+    assert cash.rule == "break-even within 12 months" and "month 5" in cash.reason
+    # the same case as freed capacity: 54.42 EUR per freed hour vs 60 EUR staff → go,
+    # with no cash break-even; at 50 EUR staff (and the same costs) it is a no-go
+    capacity = roi.verdict(roi.with_changes(PAPER, time_savings_as="freed capacity"), months=12)
+    assert capacity.go and capacity.break_even_month is None
+    assert capacity.rule == "cost per freed hour below the staff rate"
+    assert "54.42 EUR" in capacity.reason and "freed, not saved" in capacity.reason
+    assert str(capacity).startswith("GO (cost per freed hour")
+    losing = roi.with_changes(PAPER, time_savings_as="cash", error_rate=0.5)
+    assert not roi.verdict(losing).go and str(roi.verdict(losing)).startswith("NO-GO")
+
+
+def test_the_default_case_is_honest_freed_capacity() -> None:
+    case = Assumptions()
+    assert case.time_savings_as == "freed capacity"
+    assert roi.break_even_month(case) is None
+    # 3,750 deflected × 6 min + 11,250 drafts × 1 min = 33,750 min = 562.5 h a month;
+    # (81,000 + 24 × 13,013.93) / (24 × 562.5) = 393,334.3 / 13,500 = 29.14 EUR per hour
+    assert roi.freed_hours(case) == pytest.approx(562.5)
+    assert roi.cost_per_freed_hour(case) == pytest.approx(29.136, abs=1e-3)
+    assert roi.verdict(case).go  # below the 40 EUR staff rate
+    assert roi.break_even_month(roi.with_changes(case, time_savings_as="cash")) == 9
+    with pytest.raises(ValidationError, match="time_savings_as"):
+        roi.with_changes(case, time_savings_as="savings")
 
 
 def test_a_losing_case_never_breaks_even() -> None:
@@ -149,19 +200,25 @@ def test_sensitivity_explains_bad_input(kwargs: dict, message: str) -> None:
 
 
 def test_scenarios_and_backends() -> None:
-    scenarios = roi.scenario_table(Assumptions())
+    cash = Assumptions(time_savings_as="cash")
+    scenarios = roi.scenario_table(cash)
     assert scenarios["scenario"].tolist() == ["pessimistic", "expected", "optimistic"]
     months = scenarios["break_even_month"]
     assert str(months.dtype) == "Int64" and pd.isna(months.iloc[0])
     assert months.iloc[1] > months.iloc[2]
-    backends = roi.compare_backends(Assumptions()).set_index("backend")
+    assert scenarios["go"].tolist() == [False, True, True]
+    capacity = roi.scenario_table(Assumptions())
+    assert capacity["benefits_eur_per_month"].tolist() == [0.0, 0.0, 0.0]
+    assert capacity["break_even_month"].isna().all()
+    assert capacity["cost_per_freed_hour_eur"].is_monotonic_decreasing
+    backends = roi.compare_backends(cash).set_index("backend")
     local = backends.loc["local SmolLM2 (own mini PC)"]
     # the cheapest model per token loses money: 30 % wrong answers cost more than it saves
     assert local["model_tokens_eur_per_month"] == 0 and local["net_eur_per_month"] < 0
     assert pd.isna(local["break_even_month"])
     assert (backends["net_eur_per_month"].drop(local.name) > 0).all()
     with pytest.raises(KeyError, match="Known"):
-        roi.compare_backends(Assumptions(), ["Claude on a toaster"])
+        roi.compare_backends(cash, ["Claude on a toaster"])
 
 
 def test_plots_have_labelled_axes() -> None:
@@ -171,8 +228,15 @@ def test_plots_have_labelled_axes() -> None:
     assert len(ax.get_lines()) >= 2
     assert figure._repr_png_().startswith(b"\x89PNG")
     tornado = roi.plot_tornado(roi.sensitivity(PAPER, vary=["staff_eur_per_hour"]))
-    assert "EUR" in tornado.axes[0].get_xlabel()
+    assert tornado.axes[0].get_xlabel() == "result after the horizon (thousand EUR)"
     assert "20 %" in tornado.axes[0].get_title()
+    per_hour = roi.sensitivity(PAPER, vary=["error_rate"], measure="cost per freed hour")
+    assert per_hour.loc[0, "measure"] == "cost per freed hour"
+    assert per_hour.loc[0, "base_result_eur"] == pytest.approx(roi.cost_per_freed_hour(PAPER))
+    axis = roi.plot_tornado(per_hour).axes[0]
+    assert axis.get_xlabel() == "cost per freed staff hour (EUR)"
+    with pytest.raises(ValueError, match="measure"):
+        roi.sensitivity(PAPER, measure="vibes")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,12 +412,18 @@ def test_widget_builds_and_updates_without_a_display() -> None:
     assert isinstance(sliders, RoiSliders)
     assert sliders.backend.value == "gpt-4.1-mini (OpenAI API)"  # the case's model
     assert sliders.case is not None and sliders.case.model == "gpt-4.1-mini"
-    assert sliders.break_even == roi.break_even_month(Assumptions(), months=24) == 9
+    # the default is honest: saved time is freed capacity, judged per freed hour
+    assert sliders.time_savings.value == "freed capacity"
+    assert sliders.break_even is None and sliders.verdict is not None and sliders.verdict.go
+    assert "562.5 staff hours a month freed, not cash" in sliders.summary.value
+    assert "29.14 €" in sliders.summary.value and "no break-even" in sliders.summary.value
+    assert sliders.tornado is not None
+    assert set(sliders.tornado["measure"]) == {"cost per freed hour"}
+    sliders.time_savings.value = "cash"  # what a click on "cash" does
+    assert sliders.break_even == roi.break_even_month(Assumptions(time_savings_as="cash")) == 9
     assert bytes(sliders.cash_chart.value).startswith(b"\x89PNG")
-    assert sliders.tornado is not None and sliders.tornado.loc[0, "assumption"] == (
-        "deflection_rate"
-    )
-    assert "month 9" in sliders.summary.value
+    assert sliders.tornado.loc[0, "assumption"] == "deflection_rate"
+    assert "month 9" in sliders.summary.value and "GO" in sliders.summary.value
     bundle = sliders._repr_mimebundle_()
     assert bundle["text/plain"].startswith("ROI sensitivity sliders")
 
@@ -367,7 +437,8 @@ def test_widget_builds_and_updates_without_a_display() -> None:
 def test_widget_backend_loads_its_quality_numbers() -> None:
     from enterprise_ai.widgets import RoiSliders
 
-    sliders = RoiSliders(months=12)
+    sliders = RoiSliders(months=12, assumptions=Assumptions(time_savings_as="cash"))
+    assert sliders.time_savings.value == "cash"
     sliders.backend.value = "local SmolLM2 (own mini PC)"
     local = roi.BACKENDS["local SmolLM2 (own mini PC)"]
     assert sliders.sliders["deflection_rate"].value == local.deflection_rate
@@ -376,6 +447,8 @@ def test_widget_backend_loads_its_quality_numbers() -> None:
     assert sliders.case.infrastructure_eur_per_month == local.infrastructure_eur_per_month
     assert sliders.table is not None and len(sliders.table) == 13
     assert sliders.break_even is None  # the tiny model loses money
+    assert sliders.verdict is not None and not sliders.verdict.go
+    assert "NO-GO" in sliders.summary.value
 
 
 def test_widget_shows_errors_inside() -> None:
