@@ -802,7 +802,7 @@ def works_council_rights(use_case: UseCase) -> list[WorksCouncilRight]:
             WorksCouncilRight(
                 "§90(1) Nr. 3, §90(2) BetrVG",
                 "inform and consult",
-                "it changes how employees work (planned use of AI in work procedures)",
+                "planned AI in how employees work",
             )
         )
     return rights

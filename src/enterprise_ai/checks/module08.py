@@ -144,8 +144,9 @@ def ex08_1(use_case: Any) -> bool:
         )
     return passed(
         label,
-        f"high-risk, decided by {', '.join(result.articles)}; Isar Cycles as deployer must, "
-        "among other things, inform the works council first (Art. 26(7)).",
+        f"high-risk, decided by {', '.join(result.articles)}; as deployer Isar Cycles must "
+        "inform the works council before use (Art. 26(7), from Dec 2027), and under §87(1) "
+        "Nr. 6 BetrVG the council must agree to it already now.",
     )
 
 
