@@ -1,16 +1,21 @@
-"""EU AI Act: classify a use case, keep the dates as data, and list what GDPR adds.
+"""EU AI Act: classify a use case, keep the dates as data, and list what GDPR and the BetrVG add.
 
-Three jobs, all plain Python without a model:
+Four jobs, all plain Python without a model:
 
 * :class:`UseCase` is the questionnaire: one field per question, each naming the provision of
   Regulation (EU) 2024/1689 (the AI Act) it stems from. :func:`assess` walks the decision order
   (scope → Art. 5 → Art. 6(1)/Annex I → Annex III with the Art. 6(3) derogation → Art. 50 on
   top → minimal) and returns an :class:`Assessment`: tier, deciding provisions, obligations
   with their dates, transparency duties and notes.
-* :data:`TIMELINE` is the one table of dates: when each part applies under the AI Act as
-  published and under the Digital Omnibus on AI, each row with its status and source.
-  :func:`timeline` shows it for a given day (``as_of``), so stored notebook outputs do not
-  change when the calendar does.
+* :data:`TIMELINE` is the one table of dates, as the law stands since the Digital Omnibus on AI
+  (adopted June 2026): one "applies from" date per row, the 2024 date kept as history, each
+  row citing the act that sets it (:func:`omnibus_citation` says what the course could not
+  confirm). :func:`timeline` shows it for a given day (``as_of``), so stored notebook outputs
+  do not change when the calendar does. :data:`GPAI_CODE_OF_PRACTICE` explains the model
+  vendors' code; :data:`MACHINERY` what the Omnibus changed for machines.
+* :func:`works_council_rights` and :func:`co_determination` list what the German Works
+  Constitution Act (BetrVG §87(1) Nr. 6, §90, §94/§95) gives the works council for a use case:
+  rights that apply now, whatever the AI Act's dates.
 * :func:`inventory` is Isar Cycles' list of AI use cases, classified with :func:`classify`;
   :data:`GDPR_POINTS` is what data-protection law adds for an LLM support system.
 
@@ -18,9 +23,10 @@ The automated checks on the support bot (:func:`check_bot`, :class:`SupportBot`)
 system card (:func:`system_card`) live in :mod:`enterprise_ai.compliance_bot` and are
 re-exported here, so ``compliance.check_bot(bot)`` works.
 
-Facts come from the legal text (https://eur-lex.europa.eu/eli/reg/2024/1689/oj), cited by
-article. This module is a teaching aid for a first triage of use cases: **it is not legal
-advice**; a lawyer or your compliance function decides the real case.
+Facts come from the legal text (https://eur-lex.europa.eu/eli/reg/2024/1689/oj, the BetrVG at
+https://www.gesetze-im-internet.de/betrvg/) and the institutions' own releases, cited by article;
+the law was last checked on 4 Dec 2026. This module is a teaching aid for a first triage of use
+cases: **it is not legal advice**; a lawyer or your compliance function decides the real case.
 
 Example:
     >>> bot = UseCase(name="Website support chatbot", role="provider", talks_to_people=True)
