@@ -183,8 +183,9 @@ class Milestone:
         return "unchanged"
 
 
-#: Every date of the module, once, as the law stands after the Digital Omnibus on AI (in force
-#: since July 2026). Obligations point to rows by ``key``; ``originally`` keeps the 2024 date.
+#: Every date of the module, once, as the law stands after the Digital Omnibus on AI (published
+#: in the OJ in July 2026, in force three days later). Obligations point to rows by ``key``;
+#: ``originally`` keeps the 2024 date.
 TIMELINE: tuple[Milestone, ...] = (
     Milestone(
         "entry_into_force",

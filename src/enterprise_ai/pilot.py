@@ -473,7 +473,7 @@ def literacy_status(*, as_of: date | None = None) -> str:
     verb = "applies since" if row.applies_from <= day else "applies from"
     return (
         f"Art. 4 AI literacy {verb} {row.applies_from.isoformat()} ({row.articles}). As "
-        "reworded by the Digital Omnibus (adopted June 2026, in force since July 2026), it "
+        "reworded by the Digital Omnibus (adopted June 2026, in force since summer 2026), it "
         "asks providers and deployers to promote the AI literacy of their staff and of others "
         "who use AI on their behalf, with proportionate measures. Not legal advice."
     )
