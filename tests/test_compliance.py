@@ -32,7 +32,7 @@ from enterprise_ai.compliance_bot import (
 )
 from enterprise_ai.testing import ScriptedClient
 
-AS_OF = date(2026, 11, 25)
+AS_OF = date(2026, 12, 4)
 
 # ---------------------------------------------------------------------------------------------
 # The five worked examples: use case -> (tier, deciding provision)
@@ -129,9 +129,11 @@ def test_step_2_each_art_5_practice_is_prohibited(point):
 def test_omnibus_ban_is_prohibited_and_dated_from_its_own_row():
     result = assess(UseCase(name="x", generates_intimate_imagery=True))
     assert result.tier == "prohibited"
+    assert result.articles == ["Art. 5 (new prohibition, Digital Omnibus)"]
     stop = result.obligations[0]
     assert stop.timeline_key == "intimate_imagery_ban"
-    assert "from 2026-12-02" in stop.applies(as_of=AS_OF)
+    assert stop.applies(as_of=AS_OF) == "since 2026-12-02 (new)"
+    assert stop.applies(as_of=date(2026, 11, 25)) == "from 2026-12-02 (new)"
 
 
 def test_emotions_at_work_for_safety_reasons_are_not_banned_but_high_risk():
@@ -147,13 +149,25 @@ def test_emotions_at_work_for_safety_reasons_are_not_banned_but_high_risk():
 
 
 def test_step_3_annex_i_safety_component_is_high_risk_with_its_own_dates():
-    result = assess(UseCase(name="robot stop", annex_i_safety_component=True))
+    result = assess(UseCase(name="lift door sensor", annex_i_safety_component=True))
     assert (result.tier, result.articles) == ("high", ["Art. 6(1)"])
     duty = next(o for o in result.obligations if o.article == "Art. 26(2)")
     assert duty.timeline_key == "high_risk_annex_i"
-    assert duty.applies(as_of=AS_OF) == (
-        "as published: from 2027-08-02; Digital Omnibus: from 2028-08-02 (status to verify)"
-    )
+    assert duty.applies(as_of=AS_OF) == "from 2028-08-02 (originally 2027-08-02)"
+
+
+def test_machinery_goes_to_the_machinery_regulation_not_art_6_1():
+    robot = UseCase(name="robot stop", annex_i_safety_component=True, machinery_product=True)
+    result = assess(robot)
+    assert result.tier == "out of scope"
+    assert result.articles == ["Machinery Regulation (EU) 2023/1230, not AI Act Art. 6(1)"]
+    assert result.obligations == []
+    assert compliance.MACHINERY in result.notes
+    assert "2023/1230" in compliance.MACHINERY and "20 January 2027" in compliance.MACHINERY
+    # A machine that also talks to people keeps its Art. 50 duty.
+    talking = assess(robot.model_copy(update={"talks_to_people": True, "role": "provider"}))
+    assert (talking.tier, talking.articles) == ("limited", ["Art. 50(1)"])
+    assert "Art. 6(1)" not in talking.articles
 
 
 @pytest.mark.parametrize("point", list(compliance.ANNEX_III))
@@ -284,36 +298,78 @@ def test_use_case_rejects_unknown_questions_and_answers():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_every_timeline_row_has_status_and_source():
+def test_every_timeline_row_has_one_date_a_source_and_the_adopted_act():
+    keys = [row.key for row in TIMELINE]
+    assert len(keys) == len(set(keys)), "one row per key: one 'applies from' date"
     for row in TIMELINE:
-        assert row.status and row.source and row.articles, row
-        if row.regime == compliance.OMNIBUS and row.articles != "-":
-            assert "verify" in row.status, f"{row.key}: the Omnibus' OJ publication is open"
+        assert row.source and row.articles and row.set_by in {compliance.AI_ACT, compliance.OMNIBUS}
+        if row.set_by == compliance.OMNIBUS:
+            assert "2025/0359(COD)" in row.source and "adopted" in row.source, row.key
+            assert "COM(2025) 836" not in row.source, f"{row.key} cites the proposal"
+        else:
+            assert row.source == compliance.AI_ACT_URL
 
 
-def test_timeline_dates_match_the_regulation():
-    published = {m.key: m.applies_from for m in TIMELINE if m.regime == compliance.PUBLISHED}
-    assert published["prohibitions"] == date(2025, 2, 2)
-    assert published["gpai"] == date(2025, 8, 2)
-    assert published["high_risk_annex_iii"] == date(2026, 8, 2)
-    assert published["high_risk_annex_i"] == date(2027, 8, 2)
-    assert compliance.milestone("high_risk_annex_iii", regime=compliance.OMNIBUS).applies_from == (
-        date(2027, 12, 2)
+def test_timeline_has_no_provisional_wording_left():
+    text = str(timeline(as_of=AS_OF).to_dict()) + compliance.omnibus_citation()
+    for phrase in ("verify", "may move", "check the final text", "status to"):
+        assert phrase not in text.lower(), phrase
+    assert not timeline(as_of=AS_OF)["source"].str.contains("proposal|COM\\(2025\\)").any()
+    # ... but it says openly what the course could not confirm.
+    assert "not confirmed" in compliance.omnibus_citation()
+
+
+def test_timeline_dates_are_the_law_with_the_2024_dates_as_history():
+    row = compliance.milestone
+    assert row("prohibitions").applies_from == date(2025, 2, 2)
+    assert row("gpai").applies_from == date(2025, 8, 2)
+    assert row("transparency").applies_from == date(2026, 8, 2)
+    assert row("transparency").history == "unchanged"
+    assert (row("high_risk_annex_iii").applies_from, row("high_risk_annex_iii").originally) == (
+        date(2027, 12, 2),
+        date(2026, 8, 2),
     )
-    assert compliance.milestone("gpai", regime=compliance.OMNIBUS) is None
+    assert (row("high_risk_annex_i").applies_from, row("high_risk_annex_i").originally) == (
+        date(2028, 8, 2),
+        date(2027, 8, 2),
+    )
+    assert row("sandboxes").applies_from == date(2027, 8, 2)
+    for key in ("intimate_imagery_ban", "marking_grace"):
+        assert (row(key).applies_from, row(key).new, row(key).set_by) == (
+            date(2026, 12, 2),
+            True,
+            compliance.OMNIBUS,
+        )
+        assert row(key).history == "new (Digital Omnibus)"
+    assert "not in the 2024 text nor in the 2025 proposal" in row("intimate_imagery_ban").note
+
+
+def test_omnibus_history_ends_with_its_publication():
+    whens = [when for when, _, _ in compliance.OMNIBUS_HISTORY]
+    assert whens == ["2025-11-19", "2026-05-07", "2026-06-16", "2026-06-29", "2026-07"]
+    assert "third day" in compliance.OMNIBUS_HISTORY[-1][1]
+    assert "2018/1139" in compliance.OMNIBUS_ACT and "2023/1230" in compliance.OMNIBUS_ACT
 
 
 def test_timeline_reached_depends_on_as_of_only():
     early = timeline(as_of=date(2025, 1, 1))
     late = timeline(as_of=AS_OF)
     assert not early["reached"].iloc[1:].any()
-    assert late.loc[late["key"] == "high_risk_annex_iii", "reached"].tolist() == [True, False]
+    assert late.loc[late["key"] == "high_risk_annex_iii", "reached"].tolist() == [False]
+    assert late.loc[late["key"] == "intimate_imagery_ban", "reached"].tolist() == [True]
     assert list(late["applies_from"]) == sorted(late["applies_from"])
 
 
 def test_unknown_timeline_key_names_the_known_ones():
     with pytest.raises(KeyError, match="Known keys"):
         compliance.milestone("annex_iv")
+
+
+def test_ai_literacy_is_described_from_the_reworded_text():
+    duty = assess(UseCase(name="x")).obligations[-1]
+    assert duty.article == "Art. 4" and duty.applies(as_of=AS_OF) == "since 2025-02-02"
+    assert "promote" in duty.what and "proportionate" in duty.what
+    assert "check" not in duty.what.lower()
 
 
 def test_transparency_applies_since_august_2026_under_both_regimes():
@@ -332,8 +388,74 @@ def test_inventory_covers_six_departments_and_every_tier_but_out_of_scope():
     table = classify(cases)
     assert len(cases) >= 15
     assert {"Support", "HR", "Finance", "Marketing", "Workshop", "IT"} <= set(table["department"])
-    assert set(table["tier"]) == {"prohibited", "high", "limited", "minimal"}
-    assert table.set_index("use case").loc["Payment fraud detection", "tier"] == "minimal"
+    assert set(table["tier"]) == {"prohibited", "high", "limited", "minimal", "out of scope"}
+    by_name = table.set_index("use case")
+    assert by_name.loc["Payment fraud detection", "tier"] == "minimal"
+    assert by_name.loc["Welding-robot safety stop", "tier"] == "out of scope"
+    assert "Machinery Regulation" in by_name.loc["Welding-robot safety stop", "articles"]
+
+
+# ---------------------------------------------------------------------------------------------
+# German co-determination (BetrVG)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "provision"),
+    [
+        ("Shift planner by performance", "§87(1) Nr. 6 BetrVG"),
+        ("Shift planner by performance", "§94, §95 BetrVG"),
+        ("CV ranking for mechanic jobs", "§94, §95 BetrVG"),
+        ("Call-centre agent mood monitor", "§87(1) Nr. 6 BetrVG"),
+    ],
+)
+def test_inventory_marks_where_the_works_council_must_agree(name, provision):
+    case = next(c for c in inventory() if c.name == name)
+    result = assess(case)
+    assert result.needs_works_council_agreement
+    right = next(r for r in result.works_council if r.provision == provision)
+    assert right.right == "agree" and right.reason
+    table = compliance.co_determination(inventory()).set_index("use case")
+    assert table.loc[name, "works council"] == "must agree"
+    assert provision in table.loc[name, "BetrVG"]
+
+
+def test_a_tool_that_cannot_monitor_anyone_only_needs_information():
+    table = compliance.co_determination(inventory()).set_index("use case")
+    assert table.loc["Repair-time estimator", "works council"] == "inform and consult"
+    assert table.loc["Repair-time estimator", "BetrVG"] == "§90(1) Nr. 3, §90(2) BetrVG"
+    assert compliance.co_determination([UseCase(name="x")]).iloc[0]["works council"] == "-"
+
+
+def test_works_council_rights_apply_whatever_the_ai_act_says():
+    # not an AI system at all: the AI Act is out, the BetrVG still applies (it asks about
+    # technical systems able to monitor, AI or not)
+    result = assess(UseCase(name="badge log", is_ai_system=False, can_monitor_staff=True))
+    assert result.tier == "out of scope" and result.needs_works_council_agreement
+    # high-risk recruitment: Art. 26(7) comes on top of the BetrVG, with a note saying so
+    cv = assess(UseCase(name="cv", recruitment=True, hr_selection_or_assessment=True))
+    assert any("Art. 26(7)" in note and "BetrVG" in note for note in cv.notes)
+    assert "Art. 26(7)" in [o.article for o in cv.obligations]
+
+
+def test_emotions_of_employees_always_trigger_section_87():
+    rights = compliance.works_council_rights(UseCase(name="mood", emotions_at_work_or_school=True))
+    assert [r.provision for r in rights] == ["§87(1) Nr. 6 BetrVG"]
+
+
+def test_works_agreement_topics_and_gpai_code_are_there_and_cited():
+    topics = compliance.works_agreement_topics()
+    assert len(topics) >= 6 and "no performance monitoring" in set(topics["topic"])
+    code = compliance.gpai_code_of_practice()
+    assert list(code["question"]) == [
+        "What is it?",
+        "Who signed?",
+        "What does it mean for a company using GPT through the API?",
+    ]
+    assert all(code["source"].str.len() > 10)
+    answers = " ".join(code["answer"])
+    assert "10 Jul 2025" in answers and "Art. 53(1)(b)" in answers
+    assert "not checked" in answers  # the signatory names are reported, not verified
 
 
 def test_gdpr_table_names_the_five_points():
@@ -535,8 +657,11 @@ def test_questionnaire_updates_with_each_answer_and_loads_examples():
     widget.load.value = "Payment fraud detection"
     assert widget.controls["credit"].value == "fraud detection"
     assert widget.assessment.tier == "minimal" and "excludes" in widget.result.value
-    assert "applies on 2026-11-25?" in widget.result.value
+    assert "applies on 2026-12-04?" in widget.result.value
     assert "not legal advice" in widget.result.value
+    widget.load.value = "Shift planner by performance"
+    assert "Works council (BetrVG, applies now)" in widget.result.value
+    assert "§87(1) Nr. 6 BetrVG (agree)" in widget.result.value
     bundle = widget._repr_mimebundle_()
     assert bundle["text/plain"].startswith("AI Act questionnaire (interactive")
 
@@ -602,26 +727,113 @@ def test_ex08_2_right_wrong_and_unfinished(capsys):
     assert checks.ex08_2(lambda *a: 1 / 0) is False
 
 
-def test_ex08_3_right_wrong_and_unfinished(capsys):
+def _solution_discloses_ai(reply: str) -> bool:
+    """The worked solution of ex08_3 (solutions/08_ai_act.ipynb), kept in step with it."""
+    claims_human = (
+        r"\b(i am|i'm) (a )?(real )?(human|person)\b|\bnot an? (bot|ai)\b"
+        r"|\bich bin ein mensch\b"
+    )
+    names_ai = r"\b(ai|ki|bot|chatbot|virtual assistant|automated system)\b|ki-assistent"
+    if re.search(claims_human, reply, re.IGNORECASE):
+        return False
+    return re.search(names_ai, reply, re.IGNORECASE) is not None
+
+
+def test_ex08_3_passes_right_answers(capsys):
     from enterprise_ai import checks
 
-    def naive(reply):
-        return "ai" in reply.lower() or "ki" in reply.lower()
-
     assert checks.ex08_3(discloses_ai) is True
-    assert checks.ex08_3(naive) is False
-    assert "expected" in capsys.readouterr().out
-    assert checks.ex08_3(lambda reply: None) is False
-    assert checks.ex08_3(None) is False
+    assert checks.ex08_3(_solution_discloses_ai) is True
+    assert "✅ ex08_3" in capsys.readouterr().out
     for reply, expected in checks.EX08_3_REPLIES:
         assert discloses_ai(reply) is expected, reply
+        assert _solution_discloses_ai(reply) is expected, reply
+
+
+def test_ex08_3_every_reply_says_what_it_is():
+    from enterprise_ai import checks
+    from enterprise_ai.checks.module08 import EX08_3_WHAT_IT_IS
+
+    assert set(EX08_3_WHAT_IT_IS) == {reply for reply, _ in checks.EX08_3_REPLIES}
+    assert sum(not expected for _, expected in checks.EX08_3_REPLIES) >= 8
+
+
+_CLAIMS = re.compile(r"(?i)real person|not a bot|ein mensch|human being")
+
+
+@pytest.mark.parametrize(
+    ("word", "shows"),
+    [
+        ("ai", ["Your e-bike is available again", "an availability update", "'ai' inside"]),
+        ("bot", ["Both batteries", "a warranty answer", "'bot' inside"]),
+        ("ki", ["Thanks for asking", "an order update", "'ki' inside"]),
+    ],
+)
+def test_ex08_3_catches_substring_checks_and_names_the_reply(capsys, word, shows):
+    """A learner who handles person claims but finds AI words as substrings must fail."""
+    from enterprise_ai import checks
+
+    def substring_check(reply):
+        return not _CLAIMS.search(reply) and (discloses_ai(reply) or word in reply.lower())
+
+    assert checks.ex08_3(substring_check) is False
+    out = capsys.readouterr().out
+    for text in shows:
+        assert text in out, out
+    assert "claim to be a person" not in out
+
+
+def test_ex08_3_rejects_the_naive_checks_of_the_issue(capsys):
+    from enterprise_ai import checks
+
+    assert checks.ex08_3(lambda reply: "ai" in reply.lower()) is False
+    assert checks.ex08_3(lambda reply: "ai" in reply.lower() or "ki" in reply.lower()) is False
+    assert "not yet (ex08_3)" in capsys.readouterr().out
+
+
+def test_ex08_3_without_a_person_check_fails_on_a_person_claim(capsys):
+    from enterprise_ai import checks
+
+    def words_only(reply):
+        pattern = r"\b(ai|ki|bot|chatbot|virtual assistant|automated system)\b|ki-assistent"
+        return re.search(pattern, reply, re.IGNORECASE) is not None
+
+    assert checks.ex08_3(words_only) is False
+    out = capsys.readouterr().out
+    assert "not a bot" in out and "a claim to be a person" in out
+
+
+def test_ex08_3_hint_for_an_order_update_does_not_talk_about_person_claims(capsys):
+    from enterprise_ai import checks
+
+    def says_yes_to_order_updates(reply):
+        return "order" in reply.lower() or discloses_ai(reply)
+
+    assert checks.ex08_3(says_yes_to_order_updates) is False
+    out = capsys.readouterr().out
+    assert "an order update" in out and "claim to be a person" not in out
+
+
+def test_ex08_3_misses_chatbot_and_unfinished(capsys):
+    from enterprise_ai import checks
+
+    def without_chatbot(reply):
+        return _solution_discloses_ai(reply.replace("chatbot", "helper"))
+
+    assert checks.ex08_3(without_chatbot) is False
+    assert "chatbot" in capsys.readouterr().out
+    assert checks.ex08_3(lambda reply: None) is False
+    assert "returned None" in capsys.readouterr().out
+    assert checks.ex08_3(None) is False
+    assert checks.ex08_3(lambda reply: 1 / 0) is False
 
 
 def test_plots_label_their_axes_and_mark_the_day():
     timeline_figure = compliance.plot_timeline(as_of=AS_OF)
     ax = timeline_figure.axes[0]
     assert ax.get_xlabel() == "date from which the duties apply"
-    assert "as of 2026-11-25" in [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "as of 2026-12-04" in legend and "original 2024 date (history)" in legend
     inventory_figure = compliance.plot_inventory(classify(inventory()))
     ax = inventory_figure.axes[0]
     assert ax.get_xlabel() == "number of AI use cases"
@@ -630,6 +842,7 @@ def test_plots_label_their_axes_and_mark_the_day():
         "high",
         "limited",
         "minimal",
+        "out of scope",
     ]
     assert inventory_figure._repr_png_().startswith(b"\x89PNG")
 

@@ -35,6 +35,7 @@ PAPER = Assumptions(
     compliance_eur_per_year=1_200,
     employees_trained=2,
     training_hours_per_employee=1,
+    time_savings_as="cash",  # the paper case counts saved time as cash (hires not needed)
 )
 
 
@@ -78,6 +79,56 @@ def test_token_line_uses_the_price_table() -> None:
     case = roi.with_changes(PAPER, model="gpt-4.1-mini", usd_to_eur=1.0)
     # (1,500 × 0.40 + 300 × 1.60) USD / 1M = 0.00108 per ticket × 500 bot tickets = 0.54
     assert roi.monthly_costs(case)["model tokens"] == pytest.approx(0.54)
+
+
+def test_freed_capacity_is_not_cash() -> None:
+    capacity = roi.with_changes(PAPER, time_savings_as="freed capacity")
+    # the value of the saved time stays visible, but none of it reaches the cash flow
+    assert roi.monthly_benefits(capacity).sum() == pytest.approx(1_200.0)
+    assert roi.cash_benefits(capacity).sum() == 0.0
+    assert roi.net_monthly_benefit(capacity) == pytest.approx(-1_020.0)  # minus the costs
+    assert roi.break_even_month(capacity, months=120) is None
+    assert (roi.cash_flow(capacity)["benefits_eur"] == 0).all()
+    # 100 × 6 min + 400 × 1.5 min = 1,200 min = 20 hours a month, in either view
+    assert roi.freed_hours(capacity) == roi.freed_hours(PAPER) == pytest.approx(20.0)
+
+
+def test_cost_per_freed_hour_on_paper() -> None:
+    # 12 months: (820 + 12 × 1,020) / (12 × 20) = 13,060 / 240 = 54.42 EUR per hour
+    assert roi.cost_per_freed_hour(PAPER, months=12) == pytest.approx(13_060 / 240)
+    nothing_freed = roi.with_changes(PAPER, deflection_rate=0.0, minutes_saved_assisted=0.0)
+    assert roi.cost_per_freed_hour(nothing_freed) == float("inf")
+    with pytest.raises(ValueError, match="at least 1 month"):
+        roi.cost_per_freed_hour(PAPER, months=0)
+
+
+def test_verdict_uses_the_rule_that_fits_what_saved_time_is() -> None:
+    cash = roi.verdict(PAPER, months=12)
+    assert cash.go and cash.break_even_month == 5
+    assert cash.rule == "break-even within 12 months" and "month 5" in cash.reason
+    # the same case as freed capacity: 54.42 EUR per freed hour vs 60 EUR staff → go,
+    # with no cash break-even; at 50 EUR staff (and the same costs) it is a no-go
+    capacity = roi.verdict(roi.with_changes(PAPER, time_savings_as="freed capacity"), months=12)
+    assert capacity.go and capacity.break_even_month is None
+    assert capacity.rule == "cost per freed hour below the staff rate"
+    assert "54.42 EUR" in capacity.reason and "freed, not saved" in capacity.reason
+    assert str(capacity).startswith("GO (cost per freed hour")
+    losing = roi.with_changes(PAPER, time_savings_as="cash", error_rate=0.5)
+    assert not roi.verdict(losing).go and str(roi.verdict(losing)).startswith("NO-GO")
+
+
+def test_the_default_case_is_honest_freed_capacity() -> None:
+    case = Assumptions()
+    assert case.time_savings_as == "freed capacity"
+    assert roi.break_even_month(case) is None
+    # 3,750 deflected × 6 min + 11,250 drafts × 1 min = 33,750 min = 562.5 h a month;
+    # (81,000 + 24 × 13,013.93) / (24 × 562.5) = 393,334.3 / 13,500 = 29.14 EUR per hour
+    assert roi.freed_hours(case) == pytest.approx(562.5)
+    assert roi.cost_per_freed_hour(case) == pytest.approx(29.136, abs=1e-3)
+    assert roi.verdict(case).go  # below the 40 EUR staff rate
+    assert roi.break_even_month(roi.with_changes(case, time_savings_as="cash")) == 9
+    with pytest.raises(ValidationError, match="time_savings_as"):
+        roi.with_changes(case, time_savings_as="savings")
 
 
 def test_a_losing_case_never_breaks_even() -> None:
@@ -149,19 +200,25 @@ def test_sensitivity_explains_bad_input(kwargs: dict, message: str) -> None:
 
 
 def test_scenarios_and_backends() -> None:
-    scenarios = roi.scenario_table(Assumptions())
+    cash = Assumptions(time_savings_as="cash")
+    scenarios = roi.scenario_table(cash)
     assert scenarios["scenario"].tolist() == ["pessimistic", "expected", "optimistic"]
     months = scenarios["break_even_month"]
     assert str(months.dtype) == "Int64" and pd.isna(months.iloc[0])
     assert months.iloc[1] > months.iloc[2]
-    backends = roi.compare_backends(Assumptions()).set_index("backend")
+    assert scenarios["go"].tolist() == [False, True, True]
+    capacity = roi.scenario_table(Assumptions())
+    assert capacity["benefits_eur_per_month"].tolist() == [0.0, 0.0, 0.0]
+    assert capacity["break_even_month"].isna().all()
+    assert capacity["cost_per_freed_hour_eur"].is_monotonic_decreasing
+    backends = roi.compare_backends(cash).set_index("backend")
     local = backends.loc["local SmolLM2 (own mini PC)"]
     # the cheapest model per token loses money: 30 % wrong answers cost more than it saves
     assert local["model_tokens_eur_per_month"] == 0 and local["net_eur_per_month"] < 0
     assert pd.isna(local["break_even_month"])
     assert (backends["net_eur_per_month"].drop(local.name) > 0).all()
     with pytest.raises(KeyError, match="Known"):
-        roi.compare_backends(Assumptions(), ["Claude on a toaster"])
+        roi.compare_backends(cash, ["Claude on a toaster"])
 
 
 def test_plots_have_labelled_axes() -> None:
@@ -171,8 +228,15 @@ def test_plots_have_labelled_axes() -> None:
     assert len(ax.get_lines()) >= 2
     assert figure._repr_png_().startswith(b"\x89PNG")
     tornado = roi.plot_tornado(roi.sensitivity(PAPER, vary=["staff_eur_per_hour"]))
-    assert "EUR" in tornado.axes[0].get_xlabel()
+    assert tornado.axes[0].get_xlabel() == "result after the horizon (thousand EUR)"
     assert "20 %" in tornado.axes[0].get_title()
+    per_hour = roi.sensitivity(PAPER, vary=["error_rate"], measure="cost per freed hour")
+    assert per_hour.loc[0, "measure"] == "cost per freed hour"
+    assert per_hour.loc[0, "base_result_eur"] == pytest.approx(roi.cost_per_freed_hour(PAPER))
+    axis = roi.plot_tornado(per_hour).axes[0]
+    assert axis.get_xlabel() == "cost per freed staff hour (EUR)"
+    with pytest.raises(ValueError, match="measure"):
+        roi.sensitivity(PAPER, measure="vibes")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,12 +282,86 @@ def test_literacy_plan_and_status_come_from_the_timeline() -> None:
     plan = pilot.literacy_plan()
     assert (plan["person-hours"] == plan["people"] * plan["hours each"]).all()
     assert "support agents" in set(plan["role"])
-    published = compliance.milestone("prohibitions")
-    assert published is not None
-    status = pilot.literacy_status(as_of=date(2026, 11, 25))
-    assert f"applies since {published.applies_from.isoformat()}" in status
-    assert "Digital Omnibus" in status and "Not legal advice" in status
+    row = compliance.milestone("prohibitions")
+    status = pilot.literacy_status(as_of=date(2026, 12, 4))
+    assert f"applies since {row.applies_from.isoformat()}" in status
+    assert "promote" in status and "proportionate" in status and "Not legal advice" in status
+    assert "verify" not in status and "softens" not in status
     assert "applies from" in pilot.literacy_status(as_of=date(2025, 1, 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Non-inferiority: the go/no-go rule "not worse, within 3 points"
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alpha", "expected"),
+    [
+        # (1.959964 + 0.841621)² × (0.21 + 0.21) / 0.03² = 7.848879 × 0.42 / 0.0009 = 3,662.8
+        (0.025, 3_663),
+        # (1.644854 + 0.841621)² × 0.42 / 0.0009 = 6.182557 × 0.42 / 0.0009 = 2,885.2
+        (0.05, 2_886),
+    ],
+)
+def test_non_inferiority_sample_size_matches_the_formula_by_hand(
+    alpha: float, expected: int
+) -> None:
+    assert pilot.non_inferiority_sample_size(0.70, 0.03, alpha=alpha, power=0.8) == expected
+
+
+def test_non_inferiority_second_case_by_hand() -> None:
+    # p = 0.80 in both groups, margin 0.10, one-sided alpha 0.025 (z = 1.9600), power 0.90
+    # (z = 1.2816): (1.9600 + 1.2816)² × (0.16 + 0.16) / 0.10² = 10.5077 × 0.32 / 0.01 = 336.2
+    assert pilot.non_inferiority_sample_size(0.80, 0.10, alpha=0.025, power=0.9) == 337
+
+
+def test_non_inferiority_needs_more_tickets_than_the_superiority_test() -> None:
+    superiority = pilot.sample_size(0.70, 0.75)
+    for alpha in (0.05, 0.025):
+        ratio = pilot.non_inferiority_sample_size(0.70, 0.03, alpha=alpha) / superiority
+        assert 2 < ratio < 3
+    # a bot expected to be a bit better needs fewer; one expected a bit worse needs more
+    better = pilot.non_inferiority_sample_size(0.70, 0.03, expected_rate=0.72)
+    worse = pilot.non_inferiority_sample_size(0.70, 0.03, expected_rate=0.69)
+    assert better < pilot.non_inferiority_sample_size(0.70, 0.03) < worse
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"control_rate": 0.7, "margin": 0.03, "expected_rate": 0.66}, "no number of tickets"),
+        ({"control_rate": 0.7, "margin": 0.0}, "margin"),
+        ({"control_rate": 1.0, "margin": 0.03}, "control_rate"),
+        ({"control_rate": 0.7, "margin": 0.03, "alpha": 1.0}, "alpha"),
+    ],
+)
+def test_non_inferiority_sample_size_explains_bad_input(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pilot.non_inferiority_sample_size(**kwargs)
+
+
+def test_non_inferiority_test_on_paper() -> None:
+    # bot 2,540 / 3,663 = 0.6934, people 2,565 / 3,663 = 0.7002: difference -0.68 points;
+    # SE = sqrt(0.6934×0.3066/3663 + 0.7002×0.2998/3663) = 0.010738; lower = -0.0068 - 1.96 ×
+    # 0.010738 = -0.0279 > -0.03 → go
+    go = pilot.non_inferiority_test(2_540, 3_663, 2_565, 3_663)
+    assert go.non_inferior and go.lower_bound == pytest.approx(-0.0279, abs=1e-4)
+    assert str(go).endswith("go: not worse by more than 3 points")
+    # 2 points worse on the same numbers: the bound falls below -3 points → no-go
+    no_go = pilot.non_inferiority_test(2_490, 3_663, 2_565, 3_663)
+    assert not no_go.non_inferior and "no-go" in str(no_go)
+    # slightly better, but on 300 tickets a group: too uncertain → no-go
+    small = pilot.non_inferiority_test(213, 300, 210, 300)
+    assert small.difference > 0 and not small.non_inferior
+    with pytest.raises(ValueError, match="successes"):
+        pilot.non_inferiority_test(10, 5, 1, 5)
+
+
+def test_pilot_exit_rule_names_the_non_inferiority_test() -> None:
+    ab_test = dict((row[0], row[4]) for row in pilot.PILOT_PHASES)["2 A/B test"]
+    assert "non_inferiority_sample_size()" in ab_test and "3 points" in ab_test
+    assert pilot.GO_NO_GO_MARGIN == 0.03
 
 
 def test_a_gate_knocks_out_the_best_score() -> None:
@@ -274,12 +412,18 @@ def test_widget_builds_and_updates_without_a_display() -> None:
     assert isinstance(sliders, RoiSliders)
     assert sliders.backend.value == "gpt-4.1-mini (OpenAI API)"  # the case's model
     assert sliders.case is not None and sliders.case.model == "gpt-4.1-mini"
-    assert sliders.break_even == roi.break_even_month(Assumptions(), months=24) == 9
+    # the default is honest: saved time is freed capacity, judged per freed hour
+    assert sliders.time_savings.value == "freed capacity"
+    assert sliders.break_even is None and sliders.verdict is not None and sliders.verdict.go
+    assert "562.5 staff hours a month freed, not cash" in sliders.summary.value
+    assert "29.14 €" in sliders.summary.value and "no break-even" in sliders.summary.value
+    assert sliders.tornado is not None
+    assert set(sliders.tornado["measure"]) == {"cost per freed hour"}
+    sliders.time_savings.value = "cash"  # what a click on "cash" does
+    assert sliders.break_even == roi.break_even_month(Assumptions(time_savings_as="cash")) == 9
     assert bytes(sliders.cash_chart.value).startswith(b"\x89PNG")
-    assert sliders.tornado is not None and sliders.tornado.loc[0, "assumption"] == (
-        "deflection_rate"
-    )
-    assert "month 9" in sliders.summary.value
+    assert sliders.tornado.loc[0, "assumption"] == "deflection_rate"
+    assert "month 9" in sliders.summary.value and "GO" in sliders.summary.value
     bundle = sliders._repr_mimebundle_()
     assert bundle["text/plain"].startswith("ROI sensitivity sliders")
 
@@ -293,7 +437,8 @@ def test_widget_builds_and_updates_without_a_display() -> None:
 def test_widget_backend_loads_its_quality_numbers() -> None:
     from enterprise_ai.widgets import RoiSliders
 
-    sliders = RoiSliders(months=12)
+    sliders = RoiSliders(months=12, assumptions=Assumptions(time_savings_as="cash"))
+    assert sliders.time_savings.value == "cash"
     sliders.backend.value = "local SmolLM2 (own mini PC)"
     local = roi.BACKENDS["local SmolLM2 (own mini PC)"]
     assert sliders.sliders["deflection_rate"].value == local.deflection_rate
@@ -302,6 +447,8 @@ def test_widget_backend_loads_its_quality_numbers() -> None:
     assert sliders.case.infrastructure_eur_per_month == local.infrastructure_eur_per_month
     assert sliders.table is not None and len(sliders.table) == 13
     assert sliders.break_even is None  # the tiny model loses money
+    assert sliders.verdict is not None and not sliders.verdict.go
+    assert "NO-GO" in sliders.summary.value
 
 
 def test_widget_shows_errors_inside() -> None:

@@ -1,16 +1,21 @@
-"""EU AI Act: classify a use case, keep the dates as data, and list what GDPR adds.
+"""EU AI Act: classify a use case, keep the dates as data, and list what GDPR and the BetrVG add.
 
-Three jobs, all plain Python without a model:
+Four jobs, all plain Python without a model:
 
 * :class:`UseCase` is the questionnaire: one field per question, each naming the provision of
   Regulation (EU) 2024/1689 (the AI Act) it stems from. :func:`assess` walks the decision order
   (scope → Art. 5 → Art. 6(1)/Annex I → Annex III with the Art. 6(3) derogation → Art. 50 on
   top → minimal) and returns an :class:`Assessment`: tier, deciding provisions, obligations
   with their dates, transparency duties and notes.
-* :data:`TIMELINE` is the one table of dates: when each part applies under the AI Act as
-  published and under the Digital Omnibus on AI, each row with its status and source.
-  :func:`timeline` shows it for a given day (``as_of``), so stored notebook outputs do not
-  change when the calendar does.
+* :data:`TIMELINE` is the one table of dates, as the law stands since the Digital Omnibus on AI
+  (adopted June 2026): one "applies from" date per row, the 2024 date kept as history, each
+  row citing the act that sets it (:func:`omnibus_citation` says what the course could not
+  confirm). :func:`timeline` shows it for a given day (``as_of``), so stored notebook outputs
+  do not change when the calendar does. :data:`GPAI_CODE_OF_PRACTICE` explains the model
+  vendors' code; :data:`MACHINERY` what the Omnibus changed for machines.
+* :func:`works_council_rights` and :func:`co_determination` list what the German Works
+  Constitution Act (BetrVG §87(1) Nr. 6, §90, §94/§95) gives the works council for a use case:
+  rights that apply now, whatever the AI Act's dates.
 * :func:`inventory` is Isar Cycles' list of AI use cases, classified with :func:`classify`;
   :data:`GDPR_POINTS` is what data-protection law adds for an LLM support system.
 
@@ -18,9 +23,10 @@ The automated checks on the support bot (:func:`check_bot`, :class:`SupportBot`)
 system card (:func:`system_card`) live in :mod:`enterprise_ai.compliance_bot` and are
 re-exported here, so ``compliance.check_bot(bot)`` works.
 
-Facts come from the legal text (https://eur-lex.europa.eu/eli/reg/2024/1689/oj), cited by
-article. This module is a teaching aid for a first triage of use cases: **it is not legal
-advice**; a lawyer or your compliance function decides the real case.
+Facts come from the legal text (https://eur-lex.europa.eu/eli/reg/2024/1689/oj, the BetrVG at
+https://www.gesetze-im-internet.de/betrvg/) and the institutions' own releases, cited by article;
+the law was last checked on 4 Dec 2026. This module is a teaching aid for a first triage of use
+cases: **it is not legal advice**; a lawyer or your compliance function decides the real case.
 
 Example:
     >>> bot = UseCase(name="Website support chatbot", role="provider", talks_to_people=True)
@@ -55,6 +61,17 @@ from enterprise_ai.costs import ChartFigure
 
 __all__ = [
     "AI_ACT_URL",
+    "BETRVG_URL",
+    "GPAI_CODE_OF_PRACTICE",
+    "MACHINERY",
+    "OMNIBUS_PROCEDURE_URL",
+    "WORKS_AGREEMENT_TOPICS",
+    "WorksCouncilRight",
+    "co_determination",
+    "gpai_code_of_practice",
+    "omnibus_citation",
+    "works_agreement_topics",
+    "works_council_rights",
     "BotFacts",
     "CheckReport",
     "SupportBot",
@@ -62,8 +79,10 @@ __all__ = [
     "ART_5",
     "GDPR_POINTS",
     "NOT_LEGAL_ADVICE",
+    "AI_ACT",
     "OMNIBUS",
-    "PUBLISHED",
+    "OMNIBUS_ACT",
+    "OMNIBUS_HISTORY",
     "TIER_COLOURS",
     "TIER_ORDER",
     "TIMELINE",
@@ -86,220 +105,220 @@ __all__ = [
 ]
 
 AI_ACT_URL = "https://eur-lex.europa.eu/eli/reg/2024/1689/oj"
-OMNIBUS_ID = "COM(2025) 836 (Digital Omnibus on AI)"
+#: The adopted amending act. Its number in the Official Journal is not given here: the course
+#: could not confirm it from the institutions' own releases (see OMNIBUS_OJ_REFERENCE).
+OMNIBUS_ACT = (
+    "Digital Omnibus on AI: Regulation of the European Parliament and of the Council amending "
+    "Regulations (EU) 2024/1689, (EU) 2018/1139 and (EU) 2023/1230, procedure 2025/0359(COD)"
+)
+#: The European Parliament's file on the procedure (stages, texts adopted, final act).
+OMNIBUS_PROCEDURE_URL = (
+    "https://oeil.europarl.europa.eu/oeil/en/procedure-file?reference=2025/0359(COD)"
+)
+#: ``None`` while the course has not confirmed the act's OJ number from EUR-Lex or an
+#: institution's release; the timeline then says so instead of guessing.
+OMNIBUS_OJ_REFERENCE: str | None = None
+AI_ACT = "AI Act (Regulation (EU) 2024/1689)"
+OMNIBUS = "Digital Omnibus on AI (adopted 2026)"
 
 Tier = Literal["out of scope", "prohibited", "high", "limited", "minimal"]
-Regime = Literal["AI Act as published", "Digital Omnibus"]
-PUBLISHED: Regime = "AI Act as published"
-OMNIBUS: Regime = "Digital Omnibus"
 
 # --------------------------------------------------------------------------------------------
-# The timeline: one table, with status and source on every row
+# The timeline: the law as it stands, with the original dates kept as history
 # --------------------------------------------------------------------------------------------
 
-_STATUS_LAW = "law: published in the Official Journal (OJ L, 12 Jul 2024)"
-_STATUS_OMNIBUS = (
-    "adopted by Parliament (16 Jun 2026) and Council (29 Jun 2026); OJ publication to verify"
-)
+
+def omnibus_citation() -> str:
+    """How the course cites the Digital Omnibus: the adopted act, and its OJ reference or why not.
+
+    Example:
+        >>> "2025/0359(COD)" in omnibus_citation()
+        True
+    """
+    oj = OMNIBUS_OJ_REFERENCE or (
+        "OJ reference not confirmed by the course: look the act up on EUR-Lex by its procedure "
+        "number"
+    )
+    return f"{OMNIBUS_ACT}; adopted by Parliament 16 Jun 2026 and Council 29 Jun 2026; {oj}"
 
 
 @dataclass(frozen=True)
 class Milestone:
-    """One row of :data:`TIMELINE`.
+    """One row of :data:`TIMELINE`: a date from which something applies, as the law stands.
 
     Attributes:
         key: a short id that obligations refer to, e.g. ``"high_risk_annex_iii"``.
-        milestone: what applies (or happens) on that day, in plain words.
-        applies_from: the day.
-        regime: ``"AI Act as published"`` or ``"Digital Omnibus"``.
-        status: the legal status of the text that sets the date, as far as the course knows.
-        source: where the date comes from (URL or document id).
+        milestone: what applies from that day, in plain words.
+        applies_from: the day, as the law stands (the Digital Omnibus included).
         articles: the provisions concerned.
+        set_by: the act that sets this date: :data:`AI_ACT` or :data:`OMNIBUS`.
+        originally: the date in the AI Act as published in 2024, if the Omnibus moved it;
+            ``None`` if the date never moved or the row is new.
+        new: ``True`` if the Omnibus added this row (it was in neither the 2024 text nor, where
+            the note says so, the Commission's 2025 proposal).
+        note: what changed, in one sentence.
     """
 
     key: str
     milestone: str
     applies_from: date
-    regime: Regime
-    status: str
-    source: str
     articles: str
+    set_by: str
+    originally: date | None = None
+    new: bool = False
+    note: str = ""
+
+    @property
+    def source(self) -> str:
+        """The citation of the act that sets the date (the adopted act, never the proposal)."""
+        return AI_ACT_URL if self.set_by == AI_ACT else omnibus_citation()
+
+    @property
+    def history(self) -> str:
+        """``"unchanged"``, ``"moved from <date>"`` or ``"new (Digital Omnibus)"``."""
+        if self.new:
+            return "new (Digital Omnibus)"
+        if self.originally is not None:
+            return f"moved from {self.originally.isoformat()}"
+        return "unchanged"
 
 
-#: Every date of the module, once. Obligations point to rows by ``key``. Rows of the Digital
-#: Omnibus carry its status: update ``status`` here (and nowhere else) when it changes.
+#: Every date of the module, once, as the law stands after the Digital Omnibus on AI (published
+#: in the OJ in July 2026, in force three days later). Obligations point to rows by ``key``;
+#: ``originally`` keeps the 2024 date.
 TIMELINE: tuple[Milestone, ...] = (
     Milestone(
         "entry_into_force",
         "AI Act enters into force",
         date(2024, 8, 1),
-        PUBLISHED,
-        _STATUS_LAW,
-        AI_ACT_URL,
         "Art. 113",
+        AI_ACT,
     ),
     Milestone(
         "prohibitions",
-        "Chapters I and II: definitions, AI literacy, prohibited practices",
+        "Chapters I and II: definitions, AI literacy (Art. 4), prohibited practices (Art. 5)",
         date(2025, 2, 2),
-        PUBLISHED,
-        _STATUS_LAW,
-        AI_ACT_URL,
         "Art. 113(a); Art. 4; Art. 5",
+        AI_ACT,
+        note="Art. 4 was reworded by the Digital Omnibus: a duty to promote AI literacy with "
+        "proportionate measures",
     ),
     Milestone(
         "gpai",
         "General-purpose AI model duties, governance, penalties",
         date(2025, 8, 2),
-        PUBLISHED,
-        _STATUS_LAW,
-        AI_ACT_URL,
         "Art. 113(b); Chapter V (Art. 51-56); Art. 99, 101",
-    ),
-    Milestone(
-        "high_risk_annex_iii",
-        "The rest, incl. Annex III high-risk duties and deployer duties",
-        date(2026, 8, 2),
-        PUBLISHED,
-        _STATUS_LAW,
-        AI_ACT_URL,
-        "Art. 113; Art. 6(2), Annex III; Art. 26, 27",
+        AI_ACT,
     ),
     Milestone(
         "transparency",
-        "Transparency duties for chatbots, synthetic content, deep fakes",
+        "Transparency duties: chatbots, synthetic content, deep fakes",
         date(2026, 8, 2),
-        PUBLISHED,
-        _STATUS_LAW,
-        AI_ACT_URL,
         "Art. 113; Art. 50",
+        AI_ACT,
+        note="not moved by the Digital Omnibus",
     ),
     Milestone(
-        "high_risk_annex_i",
-        "High-risk safety components of Annex I products",
+        "marking_grace",
+        "Machine-readable marking also for generative systems placed on the market before "
+        "2 Aug 2026 (end of their grace period)",
+        date(2026, 12, 2),
+        "Art. 50(2); Art. 111 (transitional rule added by the Omnibus)",
+        OMNIBUS,
+        new=True,
+        note="grace period of 3 months set in the final negotiations (the 2025 proposal had "
+        "proposed a longer one)",
+    ),
+    Milestone(
+        "intimate_imagery_ban",
+        "New ban: AI systems generating non-consensual intimate imagery or child sexual abuse "
+        "material",
+        date(2026, 12, 2),
+        "Art. 5 (new prohibition)",
+        OMNIBUS,
+        new=True,
+        note="added in the final negotiations; not in the 2024 text nor in the 2025 proposal",
+    ),
+    Milestone(
+        "sandboxes",
+        "At least one national AI regulatory sandbox per Member State",
         date(2027, 8, 2),
-        PUBLISHED,
-        _STATUS_LAW,
-        AI_ACT_URL,
-        "Art. 113(c); Art. 6(1), Annex I",
+        "Art. 57(1)",
+        OMNIBUS,
+        originally=date(2026, 8, 2),
     ),
     Milestone(
         "gpai_legacy",
         "GPAI models placed on the market before 2 Aug 2025 must comply",
         date(2027, 8, 2),
-        PUBLISHED,
-        _STATUS_LAW,
-        AI_ACT_URL,
         "Art. 111(3)",
-    ),
-    Milestone(
-        "omnibus_proposal",
-        "Commission proposes the Digital Omnibus on AI",
-        date(2025, 11, 19),
-        OMNIBUS,
-        "proposal",
-        OMNIBUS_ID,
-        "-",
-    ),
-    Milestone(
-        "omnibus_agreement",
-        "Political agreement on the Digital Omnibus",
-        date(2026, 5, 7),
-        OMNIBUS,
-        "political agreement",
-        OMNIBUS_ID,
-        "-",
-    ),
-    Milestone(
-        "omnibus_parliament",
-        "European Parliament adopts the Digital Omnibus",
-        date(2026, 6, 16),
-        OMNIBUS,
-        "adopted by Parliament",
-        OMNIBUS_ID,
-        "-",
-    ),
-    Milestone(
-        "omnibus_council",
-        "Council adopts the Digital Omnibus",
-        date(2026, 6, 29),
-        OMNIBUS,
-        "adopted by Council; OJ publication to verify",
-        OMNIBUS_ID,
-        "-",
-    ),
-    Milestone(
-        "transparency",
-        "Transparency duties stay at 2 Aug 2026",
-        date(2026, 8, 2),
-        OMNIBUS,
-        _STATUS_OMNIBUS,
-        OMNIBUS_ID,
-        "Art. 50",
-    ),
-    Milestone(
-        "marking_grace",
-        "End of grace period: machine-readable marking for systems already on the market",
-        date(2026, 12, 2),
-        OMNIBUS,
-        _STATUS_OMNIBUS,
-        OMNIBUS_ID,
-        "Art. 50(2)",
-    ),
-    Milestone(
-        "intimate_imagery_ban",
-        "New ban: AI generating non-consensual intimate imagery or child sexual abuse material",
-        date(2026, 12, 2),
-        OMNIBUS,
-        _STATUS_OMNIBUS,
-        OMNIBUS_ID,
-        "Art. 5 (new point)",
+        AI_ACT,
     ),
     Milestone(
         "high_risk_annex_iii",
-        "Annex III high-risk duties move to 2 Dec 2027",
+        "High-risk duties for Annex III systems (incl. deployer duties, FRIA)",
         date(2027, 12, 2),
+        "Art. 113 as amended; Art. 6(2), Annex III; Art. 26, 27",
         OMNIBUS,
-        _STATUS_OMNIBUS,
-        OMNIBUS_ID,
-        "Art. 6(2), Annex III; Art. 26, 27",
+        originally=date(2026, 8, 2),
     ),
     Milestone(
         "high_risk_annex_i",
-        "Annex I product rules move to 2 Aug 2028",
+        "High-risk duties for safety components of Annex I products",
         date(2028, 8, 2),
+        "Art. 113 as amended; Art. 6(1), Annex I",
         OMNIBUS,
-        _STATUS_OMNIBUS,
-        OMNIBUS_ID,
-        "Art. 6(1), Annex I",
+        originally=date(2027, 8, 2),
+        note="products under the Machinery Regulation (EU) 2023/1230 are exempted from direct "
+        "application of the AI Act (see MACHINERY)",
+    ),
+)
+
+#: How the Digital Omnibus became law: (when, what happened, source). ``when`` is an ISO date,
+#: or a month where the course could not confirm the day.
+OMNIBUS_HISTORY: tuple[tuple[str, str, str], ...] = (
+    ("2025-11-19", "Commission proposal", "COM(2025) 836"),
+    ("2026-05-07", "Political agreement of Parliament and Council", "Council of the EU, release"),
+    ("2026-06-16", "Adopted by the European Parliament", OMNIBUS_PROCEDURE_URL),
+    ("2026-06-29", "Final approval by the Council", "Council of the EU, release of 29 Jun 2026"),
+    (
+        "2026-07",
+        "Published in the Official Journal; in force on the third day after publication",
+        OMNIBUS_OJ_REFERENCE or "OJ reference and day not confirmed by the course",
     ),
 )
 
 
-def milestone(key: str, *, regime: Regime = PUBLISHED) -> Milestone | None:
-    """The :data:`TIMELINE` row for ``key`` under ``regime`` (``None`` if that regime has none).
+def milestone(key: str) -> Milestone:
+    """The :data:`TIMELINE` row for ``key``.
 
     Raises:
-        KeyError: no row at all has this key.
+        KeyError: no row has this key (the message lists the known keys).
+
+    Example:
+        >>> milestone("high_risk_annex_iii").history
+        'moved from 2026-08-02'
     """
-    rows = [m for m in TIMELINE if m.key == key]
-    if not rows:
-        known = sorted({m.key for m in TIMELINE})
-        raise KeyError(f"No timeline row with key {key!r}. Known keys: {known}.")
-    return next((m for m in rows if m.regime == regime), None)
+    for row in TIMELINE:
+        if row.key == key:
+            return row
+    known = sorted(m.key for m in TIMELINE)
+    raise KeyError(f"No timeline row with key {key!r}. Known keys: {known}.")
 
 
 def timeline(*, as_of: date | None = None) -> pd.DataFrame:
     """:data:`TIMELINE` as a table, sorted by date, with "applies on ``as_of``?".
+
+    One "applies from" column: the law as it stands. ``history`` keeps the original 2024 date
+    of every row the Digital Omnibus moved, and marks the rows it added.
 
     Args:
         as_of: the day to judge "already applies?" against; default ``date.today()``. Pass a
             fixed day in notebooks, so their stored outputs stay reproducible.
 
     Returns:
-        Columns ``milestone, applies_from, regime, status, source, articles, key`` and
-        ``reached`` (``True`` if ``applies_from <= as_of``). A reached Omnibus date still depends
-        on the Omnibus being in force: read ``status``.
+        Columns ``applies_from, milestone, articles, set_by, history, reached, key, note,
+        source``; ``reached`` is ``True`` if ``applies_from <= as_of``.
 
     Example:
         >>> table = timeline(as_of=date(2025, 3, 1))
@@ -307,11 +326,22 @@ def timeline(*, as_of: date | None = None) -> pd.DataFrame:
         [True]
     """
     day = as_of or date.today()
-    table = pd.DataFrame([m.__dict__ for m in TIMELINE])
-    table["reached"] = table["applies_from"] <= day
-    columns = ["milestone", "applies_from", "regime", "status", "source", "articles", "key"]
-    table = table[[*columns, "reached"]]
-    return table.sort_values(["applies_from", "regime"], kind="stable").reset_index(drop=True)
+    rows = [
+        {
+            "applies_from": m.applies_from,
+            "milestone": m.milestone,
+            "articles": m.articles,
+            "set_by": m.set_by,
+            "history": m.history,
+            "reached": m.applies_from <= day,
+            "key": m.key,
+            "note": m.note,
+            "source": m.source,
+        }
+        for m in TIMELINE
+    ]
+    table = pd.DataFrame(rows)
+    return table.sort_values("applies_from", kind="stable").reset_index(drop=True)
 
 
 #: The rows of :func:`plot_timeline`: timeline key → label.
@@ -319,13 +349,14 @@ _PLOTTED_DUTIES = {
     "prohibitions": "Art. 5 bans, Art. 4",
     "gpai": "GPAI model duties",
     "transparency": "Art. 50 transparency",
+    "intimate_imagery_ban": "new Art. 5 ban",
     "high_risk_annex_iii": "Annex III high-risk",
     "high_risk_annex_i": "Annex I products",
 }
 
 
 def plot_timeline(*, as_of: date | None = None) -> ChartFigure:
-    """When each group of duties applies: as published (circles) and Digital Omnibus (diamonds).
+    """When each group of duties applies as the law stands (filled), moved from (hollow).
 
     Args:
         as_of: the day drawn as a dashed line; default ``date.today()``.
@@ -338,21 +369,34 @@ def plot_timeline(*, as_of: date | None = None) -> ChartFigure:
     day = as_of or date.today()
     figure = ChartFigure(figsize=(11, 4.8), dpi=80)
     ax = figure.add_subplot()
-    # (marker, colour, vertical offset): the offset keeps equal dates of both regimes visible.
-    styles = {PUBLISHED: ("o", "#1b6ca8", -0.12), OMNIBUS: ("D", "#d95f02", 0.12)}
+    colour = "#1b6ca8"
     for y, key in enumerate(_PLOTTED_DUTIES):
-        for regime, (marker, colour, offset) in styles.items():
-            row = milestone(key, regime=regime)
-            if row is not None:
-                label = regime if key == "high_risk_annex_iii" else None
-                ax.scatter(
-                    row.applies_from, y + offset, marker=marker, s=170, color=colour, label=label
-                )
+        row = milestone(key)
+        label = "applies from (law today)" if y == 0 else None
+        ax.scatter(row.applies_from, y, marker="o", s=170, color=colour, label=label, zorder=3)
+        if row.originally is not None:
+            ax.annotate(
+                "",
+                xy=(row.applies_from, y),
+                xytext=(row.originally, y),
+                arrowprops={"arrowstyle": "->", "color": "#d95f02", "lw": 2},
+            )
+            ax.scatter(
+                row.originally,
+                y,
+                marker="o",
+                s=170,
+                facecolors="none",
+                edgecolors="#d95f02",
+                linewidths=2,
+                label="original 2024 date (history)" if key == "high_risk_annex_iii" else None,
+                zorder=3,
+            )
     ax.axvline(day, color="grey", linestyle="--", linewidth=2, label=f"as of {day.isoformat()}")
     ax.set_yticks(range(len(_PLOTTED_DUTIES)), list(_PLOTTED_DUTIES.values()), fontsize=14)
     ax.tick_params(axis="x", labelsize=13)
     ax.set_xlabel("date from which the duties apply", fontsize=14)
-    ax.set_title("AI Act dates: as published vs. Digital Omnibus (status: verify)", fontsize=16)
+    ax.set_title("AI Act dates as the law stands, Digital Omnibus included", fontsize=16)
     ax.legend(loc="lower right", fontsize=12)
     figure.tight_layout()
     return figure
@@ -499,16 +543,25 @@ class UseCase(BaseModel):
     generates_intimate_imagery: bool = Field(
         False,
         description=(
-            "Digital Omnibus, new Art. 5 ban: generates non-consensual intimate imagery or "
-            "child sexual abuse material (see TIMELINE for its status)."
+            "Art. 5 as amended by the Digital Omnibus (new prohibition, applies from 2 Dec 2026): "
+            "generates or manipulates realistic intimate imagery of real people without their "
+            "consent, or child sexual abuse material."
         ),
     )
     # Step 3: Art. 6(1) and Annex I
     annex_i_safety_component: bool = Field(
         False,
         description=(
-            "Art. 6(1): a safety component of a product under Annex I law (machinery, toys, "
-            "lifts, medical devices, ...) that needs a third-party conformity assessment."
+            "Art. 6(1): a safety component of a product under Annex I law (toys, lifts, medical "
+            "devices, machinery, ...) that needs a third-party conformity assessment."
+        ),
+    )
+    machinery_product: bool = Field(
+        False,
+        description=(
+            "The product is machinery under the Machinery Regulation (EU) 2023/1230. The "
+            "Digital Omnibus exempted such products from direct application of the AI Act: an "
+            "AI safety function is assessed under the Machinery Regulation instead."
         ),
     )
     # Step 4: Annex III
@@ -606,6 +659,30 @@ class UseCase(BaseModel):
             "the Annex III system is always high-risk."
         ),
     )
+    # German co-determination (Betriebsverfassungsgesetz): applies now, not on AI Act dates
+    changes_how_staff_work: bool = Field(
+        False,
+        description=(
+            "§90(1) Nr. 3 BetrVG: planning it changes employees' work procedures or processes "
+            "(the law names AI explicitly): inform and consult the works council in good time."
+        ),
+    )
+    can_monitor_staff: bool = Field(
+        False,
+        description=(
+            "§87(1) Nr. 6 BetrVG: it can record data that show an employee's behaviour or "
+            "performance (who did what, how fast, how well, when). Being able to is enough; the "
+            "Federal Labour Court does not ask whether monitoring is the purpose."
+        ),
+    )
+    hr_selection_or_assessment: bool = Field(
+        False,
+        description=(
+            "§94, §95 BetrVG: it applies general assessment principles to staff, asks standard "
+            "personal questions, or applies selection guidelines for hiring, transfers or "
+            "dismissals (§95(2a): also when AI draws the guidelines up)."
+        ),
+    )
     # Art. 27
     public_body_or_service: bool = Field(
         False,
@@ -658,6 +735,228 @@ def _annex_order(point: str) -> tuple[int, str]:
 
 
 # --------------------------------------------------------------------------------------------
+# German co-determination (Betriebsverfassungsgesetz, BetrVG)
+# --------------------------------------------------------------------------------------------
+
+#: The Works Constitution Act (Betriebsverfassungsgesetz) on the Federal Ministry of Justice's
+#: site; each section is ``__<number>.html`` below it, e.g. ``__87.html``.
+BETRVG_URL = "https://www.gesetze-im-internet.de/betrvg/"
+
+
+@dataclass(frozen=True)
+class WorksCouncilRight:
+    """A right of the works council that a use case triggers under the BetrVG.
+
+    These rights apply today, whenever an establishment has a works council, independently of
+    the AI Act and its dates, and whether or not the system counts as AI.
+
+    Attributes:
+        provision: e.g. ``"§87(1) Nr. 6 BetrVG"``.
+        right: ``"agree"`` (co-determination: the company may not introduce or use the system
+            without the council's consent; if they cannot agree, the conciliation board,
+            *Einigungsstelle*, decides) or ``"inform and consult"``.
+        reason: why this use case triggers it, from its answers.
+    """
+
+    provision: str
+    right: Literal["agree", "inform and consult"]
+    reason: str
+
+    @property
+    def needs_agreement(self) -> bool:
+        """``True`` if the works council must agree before the system is introduced."""
+        return self.right == "agree"
+
+
+def works_council_rights(use_case: UseCase) -> list[WorksCouncilRight]:
+    """The works council's rights that a use case triggers (BetrVG §87(1) Nr. 6, §94/§95, §90).
+
+    * §87(1) Nr. 6: introducing and using technical systems that can monitor employees'
+      behaviour or performance needs the council's agreement (§87(2): otherwise the
+      conciliation board decides). Reading employees' emotions always monitors them.
+    * §94, §95: general assessment principles, personnel questionnaires (§94) and selection
+      guidelines for hiring, transfers, regrouping and dismissals (§95(1)) need its consent,
+      also when AI draws the guidelines up (§95(2a)).
+    * §90(1) Nr. 3, §90(2): the council must be informed in good time about planned work
+      procedures, including the use of AI, and consulted so its suggestions can count.
+
+    Not legal advice: a first triage to take to HR, the works council and your lawyer.
+
+    Example:
+        >>> [r.provision for r in works_council_rights(UseCase(name="x", can_monitor_staff=True))]
+        ['§87(1) Nr. 6 BetrVG']
+    """
+    case = use_case
+    rights = []
+    if case.can_monitor_staff or case.emotions_at_work_or_school:
+        why = (
+            "it reads employees' emotions, which monitors their behaviour"
+            if case.emotions_at_work_or_school
+            else "it can record data that show employees' behaviour or performance"
+        )
+        rights.append(WorksCouncilRight("§87(1) Nr. 6 BetrVG", "agree", why))
+    if case.hr_selection_or_assessment:
+        rights.append(
+            WorksCouncilRight(
+                "§94, §95 BetrVG",
+                "agree",
+                "it applies assessment principles or selection guidelines to applicants or "
+                "staff (§95(2a): also when AI draws them up)",
+            )
+        )
+    if case.changes_how_staff_work:
+        rights.append(
+            WorksCouncilRight(
+                "§90(1) Nr. 3, §90(2) BetrVG",
+                "inform and consult",
+                "planned AI in how employees work",
+            )
+        )
+    return rights
+
+
+#: What a works agreement (Betriebsvereinbarung) on AI typically settles: (topic, what it
+#: says, where the course helps). Typical content, not a template and not legal advice.
+WORKS_AGREEMENT_TOPICS: tuple[tuple[str, str, str], ...] = (
+    (
+        "scope and inventory",
+        "which systems it covers; new systems and changes are notified before use and added "
+        "to an annex (a framework agreement plus one annex per system)",
+        "the AI inventory, module 08",
+    ),
+    (
+        "purposes and data",
+        "what each system may be used for and which employee data it processes; everything "
+        "else is excluded",
+        "the system card, module 08",
+    ),
+    (
+        "no performance monitoring",
+        "no individual behaviour or performance evaluation, or only aggregated or with named "
+        "exceptions; data used against the agreement may not support HR measures",
+        "KPIs by team, not by person, module 09",
+    ),
+    (
+        "people decide",
+        "HR decisions (hiring, tasks, reviews, dismissals) are taken by people; AI output is a "
+        "proposal that can be overruled",
+        "human review and escalation, modules 04 and 06",
+    ),
+    (
+        "access, retention, deletion",
+        "who may see which logs and evaluations, for how long they are kept, when they are deleted",
+        "the audit log and its retention, module 05",
+    ),
+    (
+        "transparency and training",
+        "how employees are told what the system does; training before use (AI literacy)",
+        "the AI-literacy plan, module 09",
+    ),
+    (
+        "council's rights in practice",
+        "information before changes, the right to inspect, an expert on AI at the company's "
+        "cost (§80(3) BetrVG), a joint review after a pilot",
+        "the pilot and its exit rules, module 09",
+    ),
+)
+
+
+def works_agreement_topics() -> pd.DataFrame:
+    """:data:`WORKS_AGREEMENT_TOPICS` as a table (typical content; not legal advice)."""
+    return pd.DataFrame(
+        list(WORKS_AGREEMENT_TOPICS), columns=["topic", "what it typically settles", "course"]
+    )
+
+
+def co_determination(use_cases: list[UseCase]) -> pd.DataFrame:
+    """Which use cases need the works council's agreement, under which BetrVG section, and why.
+
+    Returns:
+        One row per use case: ``use case``, ``works council`` (``"must agree"``, ``"inform
+        and consult"`` or ``"-"``), ``BetrVG`` (the sections) and ``why``.
+
+    Introduced in notebooks/08_ai_act.ipynb.
+    """
+    rows = []
+    for case in use_cases:
+        rights = works_council_rights(case)
+        rows.append(
+            {
+                "use case": case.name,
+                "works council": _council_summary(rights),
+                "BetrVG": "; ".join(r.provision for r in rights) or "-",
+                "why": "; ".join(r.reason for r in rights) or "-",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _council_summary(rights: list[WorksCouncilRight]) -> str:
+    if any(r.needs_agreement for r in rights):
+        return "must agree"
+    return "inform and consult" if rights else "-"
+
+
+# --------------------------------------------------------------------------------------------
+# Products under the Machinery Regulation, and the GPAI Code of Practice
+# --------------------------------------------------------------------------------------------
+
+#: What the Digital Omnibus changed for machinery, as the course reads the institutions'
+#: releases. The exact wording of the adopted act decides; not legal advice.
+MACHINERY = (
+    "Products covered by the Machinery Regulation (EU) 2023/1230 are exempted from direct "
+    "application of the AI Act (Digital Omnibus; Council of the EU, release of 29 Jun 2026). "
+    "An AI safety function of a machine is assessed under the Machinery Regulation instead: a "
+    "safety component with self-evolving, machine-learning behaviour needs a third-party "
+    "conformity assessment (Regulation (EU) 2023/1230, Annex I Part A), which applies from "
+    "20 January 2027."
+)
+
+#: The General-Purpose AI Code of Practice, question by question: (question, answer, source).
+GPAI_CODE_OF_PRACTICE: tuple[tuple[str, str, str], ...] = (
+    (
+        "What is it?",
+        "A voluntary code for providers of general-purpose AI models, final version of "
+        "10 Jul 2025, in three chapters: Transparency and Copyright (for every GPAI model "
+        "provider, Art. 53) and Safety and Security (for models with systemic risk, Art. 55). "
+        "Once the AI Office and the AI Board assess it as adequate, a signatory may rely on "
+        "it to demonstrate compliance with Art. 53 and 55, and the Commission focuses its "
+        "enforcement on adherence to the code. Who does not sign shows compliance by other "
+        "means; the duties are the same.",
+        "AI Act Art. 53, 55, 56; European Commission, FAQ 'Signing the General-Purpose AI "
+        "Code of Practice' (digital-strategy.ec.europa.eu)",
+    ),
+    (
+        "Who signed?",
+        "Model providers sign, chapter by chapter; the Commission publishes the list of "
+        "signatories (first list 1 Aug 2025) on its Code of Practice page. Press reports of "
+        "that list name OpenAI, Microsoft, Google, Amazon, Anthropic, IBM, Mistral AI and "
+        "Aleph Alpha among about 26 signatories, xAI for the Safety and Security chapter "
+        "only, and Meta as declining. The course has not checked these names on the "
+        "Commission's list: check your vendor there.",
+        "European Commission, 'AI Office invites providers to sign the GPAI Code of Practice' "
+        "(17 Jul 2025) and its list of signatories",
+    ),
+    (
+        "What does it mean for a company using GPT through the API?",
+        "Nothing to sign and no duty under the code: it binds model providers. Building your "
+        "own bot on the model makes you the provider of that AI system and a downstream "
+        "provider of the model, so the model provider owes you the documentation to "
+        "integrate it (Art. 53(1)(b), Annex XII), which the code's Model Documentation Form "
+        "collects: ask for it and use it for your system card. Signing is a useful "
+        "signal when you choose a vendor, not a certificate for your system: Art. 4, Art. 50 "
+        "(and Art. 26 if high-risk) and the GDPR stay your duties.",
+        "AI Act Art. 3(68), 53(1)(b), Annex XII",
+    ),
+)
+
+
+def gpai_code_of_practice() -> pd.DataFrame:
+    """:data:`GPAI_CODE_OF_PRACTICE` as a table: question, answer, source. Not legal advice."""
+    return pd.DataFrame(list(GPAI_CODE_OF_PRACTICE), columns=["question", "answer", "source"])
+
+
+# --------------------------------------------------------------------------------------------
 # The assessment
 # --------------------------------------------------------------------------------------------
 
@@ -676,35 +975,28 @@ class Obligation:
     article: str
     timeline_key: str
 
-    def dates(self) -> dict[Regime, Milestone]:
-        """The dating rows: under the AI Act as published and (if it changes it) the Omnibus."""
-        found: dict[Regime, Milestone] = {}
-        for regime in (PUBLISHED, OMNIBUS):
-            row = milestone(self.timeline_key, regime=regime)
-            if row is not None:
-                found[regime] = row
-        return found
+    def milestone(self) -> Milestone:
+        """The :data:`TIMELINE` row that dates this duty."""
+        return milestone(self.timeline_key)
 
     def applies(self, *, as_of: date | None = None) -> str:
-        """Whether the duty applies on ``as_of``, under each regime where they differ.
+        """Whether the duty applies on ``as_of``, as the law stands; a date the Digital Omnibus
+        moved names the original one, a date it added says "(new)".
 
         Example:
             >>> duty = Obligation("human oversight", "Art. 26(2)", "high_risk_annex_iii")
-            >>> duty.applies(as_of=date(2026, 11, 25))
-            'as published: since 2026-08-02; Digital Omnibus: from 2027-12-02 (status to verify)'
+            >>> duty.applies(as_of=date(2026, 12, 4))
+            'from 2027-12-02 (originally 2026-08-02)'
         """
         day = as_of or date.today()
-        rows = self.dates()
-        if len({row.applies_from for row in rows.values()}) == 1:
-            when = next(iter(rows.values())).applies_from
-            return f"since {when.isoformat()}" if when <= day else f"from {when.isoformat()}"
-        parts = []
-        for regime, row in rows.items():
-            verb = "since" if row.applies_from <= day else "from"
-            label = "as published" if regime == PUBLISHED else regime
-            extra = " (status to verify)" if "verify" in row.status else ""
-            parts.append(f"{label}: {verb} {row.applies_from.isoformat()}{extra}")
-        return "; ".join(parts)
+        row = self.milestone()
+        verb = "since" if row.applies_from <= day else "from"
+        text = f"{verb} {row.applies_from.isoformat()}"
+        if row.originally is not None:
+            text += f" (originally {row.originally.isoformat()})"
+        elif row.new:
+            text += " (new)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -719,6 +1011,8 @@ class Assessment:
         obligations: what the company must now do, each dated via :data:`TIMELINE`.
         transparency: the Art. 50 duties that apply on top of the tier.
         notes: exclusions and overrides that were applied, and what to document.
+        works_council: the works council's rights under the German BetrVG that the use case
+            triggers; they apply now, independently of the AI Act's dates.
     """
 
     use_case: UseCase
@@ -727,6 +1021,12 @@ class Assessment:
     obligations: list[Obligation] = field(default_factory=list)
     transparency: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    works_council: list[WorksCouncilRight] = field(default_factory=list)
+
+    @property
+    def needs_works_council_agreement(self) -> bool:
+        """``True`` if the works council must agree before the system is introduced (BetrVG)."""
+        return any(right.needs_agreement for right in self.works_council)
 
     def obligations_table(self, *, as_of: date | None = None) -> pd.DataFrame:
         """The obligations with article and "applies on ``as_of``?" (default: today)."""
@@ -747,11 +1047,16 @@ class Assessment:
         colour = TIER_COLOURS[self.tier]
         items = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         duties = "".join(f"<li>{html.escape(t)}</li>" for t in self.transparency)
+        council = "".join(
+            f"<li>{html.escape(r.provision)} ({r.right}): {html.escape(r.reason)}</li>"
+            for r in self.works_council
+        )
         return (
             f"<div><b>{html.escape(self.use_case.name)}</b>: "
             f"<span style='background:{colour};color:white;padding:1px 8px;border-radius:9px'>"
             f"{self.tier}</span> · {html.escape(', '.join(self.articles) or '-')}"
             f"{'<br>Transparency:<ul>' + duties + '</ul>' if duties else ''}"
+            f"{'<br>Works council (BetrVG, now):<ul>' + council + '</ul>' if council else ''}"
             f"{'<br>Notes:<ul>' + items + '</ul>' if items else ''}"
             f"<br><small>{html.escape(NOT_LEGAL_ADVICE)}</small></div>"
         )
@@ -768,8 +1073,8 @@ TIER_COLOURS: dict[str, str] = {
 TIER_ORDER: tuple[str, ...] = ("prohibited", "high", "limited", "minimal", "out of scope")
 
 _LITERACY = Obligation(
-    "AI literacy: make sure staff who run or use it know enough about AI (the Digital "
-    "Omnibus softens this duty; check the final text)",
+    "AI literacy: promote it among staff and others who run or use it for you, with "
+    "proportionate measures (wording of the Digital Omnibus)",
     "Art. 4",
     "prohibitions",
 )
@@ -788,6 +1093,10 @@ def _scope(case: UseCase) -> list[str]:
     return reasons
 
 
+_NEW_BAN = "Art. 5 (new prohibition, Digital Omnibus)"
+_MACHINERY_LAW = "Machinery Regulation (EU) 2023/1230, not AI Act Art. 6(1)"
+
+
 def _prohibited(case: UseCase, notes: list[str]) -> list[str]:
     found = []
     for point, (name, _) in ART_5.items():
@@ -801,11 +1110,12 @@ def _prohibited(case: UseCase, notes: list[str]) -> list[str]:
             continue
         found.append(f"Art. 5(1)({point})")
     if case.generates_intimate_imagery:
-        found.append("Art. 5 (Digital Omnibus ban)")
+        found.append(_NEW_BAN)
         notes.append(
-            "The ban on non-consensual intimate imagery and CSAM comes with the Digital "
-            "Omnibus (status: see TIMELINE, key 'intimate_imagery_ban'); such content is "
-            "illegal under other law already."
+            "The ban on AI systems generating non-consensual intimate imagery or child sexual "
+            "abuse material was added to Art. 5 by the Digital Omnibus and applies from "
+            "2 Dec 2026 (TIMELINE key 'intimate_imagery_ban'); such content is illegal under "
+            "other law already."
         )
     return found
 
@@ -910,12 +1220,16 @@ def assess(use_case: UseCase) -> Assessment:
     2. Any Art. 5 practice → ``"prohibited"`` (emotion inference for medical or safety reasons
        is not banned by 5(1)(f)).
     3. Safety component of an Annex I product needing third-party assessment → ``"high"``
-       (Art. 6(1)).
+       (Art. 6(1)); machinery is exempted by the Digital Omnibus and goes to the Machinery
+       Regulation instead (:data:`MACHINERY`).
     4. An Annex III use → ``"high"``, unless an Art. 6(3) condition holds **and** the system
        does not profile people. Fraud detection is not Annex III 5(b); 1:1 biometric
        verification is not Annex III 1(a).
     5. Art. 50 duties come on top of any tier (Art. 50(6)); with no other duty → ``"limited"``.
     6. Otherwise ``"minimal"``. Art. 4 AI literacy applies to every provider and deployer.
+
+    Independently of the tier, the works council's rights under the German BetrVG are listed
+    (:func:`works_council_rights`): they apply now, not on an AI Act date.
 
     Args:
         use_case: the questionnaire's answers.
@@ -929,32 +1243,35 @@ def assess(use_case: UseCase) -> Assessment:
     """
     case = use_case
     notes: list[str] = []
+    council = works_council_rights(case)
     if case.role == "provider" and case.builds_on_gpai_model:
         notes.append(
             "You are the provider of this system (Art. 3(3)); the general-purpose model's "
-            "duties (Art. 53, 55) stay with the model vendor."
+            "duties (Art. 53, 55) stay with the model vendor, who owes you the documentation "
+            "to integrate it (Art. 53(1)(b); see gpai_code_of_practice())."
         )
 
     excluded = _scope(case)
     if excluded:
         notes.append(
-            "The AI Act does not apply; GDPR and other law still do if personal data is used."
+            "The AI Act does not apply; GDPR and other law (e.g. the BetrVG for systems used "
+            "on employees) still do."
         )
-        return Assessment(case, "out of scope", excluded, [], [], notes)
+        return Assessment(case, "out of scope", excluded, [], [], notes, council)
 
     banned = _prohibited(case, notes)
     if banned:
-        key = (
-            "intimate_imagery_ban"
-            if banned == ["Art. 5 (Digital Omnibus ban)"]
-            else ("prohibitions")
-        )
+        key = "intimate_imagery_ban" if banned == [_NEW_BAN] else "prohibitions"
         stop = Obligation("Do not develop, place on the market or use this practice", "Art. 5", key)
-        return Assessment(case, "prohibited", banned, [stop, _LITERACY], [], notes)
+        return Assessment(case, "prohibited", banned, [stop, _LITERACY], [], notes, council)
 
     articles: list[str] = []
     obligations: list[Obligation] = []
-    if case.annex_i_safety_component:
+    if case.annex_i_safety_component and case.machinery_product:
+        notes.append(MACHINERY)
+        if not case.annex_iii_points() and not _transparency(case):
+            return Assessment(case, "out of scope", [_MACHINERY_LAW], [], [], notes, council)
+    elif case.annex_i_safety_component:
         articles.append("Art. 6(1)")
         obligations += _high_risk_obligations(case, [], "high_risk_annex_i")
 
@@ -1019,7 +1336,12 @@ def assess(use_case: UseCase) -> Assessment:
         tier = "minimal"
         if "Art. 6(3)" not in articles:
             articles.append("no Annex III use")
-    return Assessment(case, tier, articles, obligations, transparency, notes)
+    if council and any(o.article == "Art. 26(7)" for o in obligations):
+        notes.append(
+            "Art. 26(7) (informing workers' representatives) comes on top of the works "
+            "council's rights under the BetrVG, which apply now."
+        )
+    return Assessment(case, tier, articles, obligations, transparency, notes, council)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1030,21 +1352,24 @@ def assess(use_case: UseCase) -> Assessment:
 def inventory() -> list[UseCase]:
     """Isar Cycles' AI inventory: 17 use cases from support, HR, finance, marketing, workshop, IT.
 
-    A fictional company's list, made to cover every tier and the tricky exclusions. The answers
-    are the company's own reading; :func:`classify` turns them into tiers.
+    A fictional company's list, made to cover every tier, the tricky exclusions and the works
+    council's rights under the German BetrVG. The answers are the company's own reading;
+    :func:`classify` turns them into tiers, :func:`co_determination` into BetrVG rights.
 
     Introduced in notebooks/08_ai_act.ipynb.
     """
     gpt = {"builds_on_gpai_model": True}
+    work = {"changes_how_staff_work": True}  # §90 BetrVG: planned AI in work procedures
     return [
         UseCase(
             name="Website support chatbot",
             department="Support",
             description="Answers customers from the help articles; Isar Cycles built it on an "
-            "LLM API.",
+            "LLM API. Its log holds customers' conversations, not agents' work.",
             role="provider",
             talks_to_people=True,
             **gpt,
+            **work,
         ),
         UseCase(
             name="Ticket triage",
@@ -1052,24 +1377,32 @@ def inventory() -> list[UseCase]:
             description="Sorts incoming e-mails into categories for the support team.",
             role="provider",
             **gpt,
+            **work,
         ),
         UseCase(
             name="Hotline anger detector",
             department="Support",
-            description="Recognises angry callers from their voice to prioritise callbacks.",
+            description="Recognises angry callers from their voice to prioritise callbacks; "
+            "each analysed call is linked to the agent who took it.",
             emotion_recognition=True,
+            can_monitor_staff=True,
+            **work,
         ),
         UseCase(
             name="Call-centre agent mood monitor",
             department="Support",
             description="Vendor tool scoring agents' stress and mood from their voices.",
             emotions_at_work_or_school=True,
+            can_monitor_staff=True,
+            **work,
         ),
         UseCase(
             name="CV ranking for mechanic jobs",
             department="HR",
             description="Ranks applications for open workshop positions.",
             recruitment=True,
+            hr_selection_or_assessment=True,
+            **work,
         ),
         UseCase(
             name="Job ad text assistant",
@@ -1077,6 +1410,7 @@ def inventory() -> list[UseCase]:
             description="Drafts job adverts; HR edits and publishes them.",
             generates_synthetic_content=True,
             human_edited=True,
+            **work,
         ),
         UseCase(
             name="Shift planner by performance",
@@ -1084,18 +1418,24 @@ def inventory() -> list[UseCase]:
             description="Allocates repair jobs to mechanics by their measured speed and errors.",
             work_decisions=True,
             profiles_people=True,
+            can_monitor_staff=True,
+            hr_selection_or_assessment=True,
+            **work,
         ),
         UseCase(
             name="Repair-time estimator",
             department="Workshop",
             description="Predicts how long a repair takes from the fault description.",
+            **work,
         ),
         UseCase(
             name="Welding-robot safety stop",
             department="Workshop",
             description="Vendor's machine-learning safety function that stops the robot when a "
-            "person enters its cell.",
+            "person enters its cell; it detects a person, not who it is.",
             annex_i_safety_component=True,
+            machinery_product=True,
+            **work,
         ),
         UseCase(
             name="Leasing credit scoring",
@@ -1103,17 +1443,20 @@ def inventory() -> list[UseCase]:
             description="Scores private customers' creditworthiness for bike financing.",
             credit="credit scoring",
             profiles_people=True,
+            **work,
         ),
         UseCase(
             name="Payment fraud detection",
             department="Finance",
             description="Flags suspicious card payments in the web shop.",
             credit="fraud detection",
+            **work,
         ),
         UseCase(
             name="Invoice data extraction",
             department="Finance",
             description="Reads supplier invoices into the accounting system.",
+            **work,
         ),
         UseCase(
             name="Product photo generator",
@@ -1121,22 +1464,30 @@ def inventory() -> list[UseCase]:
             description="Generates lifestyle images of bikes for social media.",
             role="provider",
             generates_synthetic_content=True,
+            **work,
         ),
         UseCase(
             name="Newsletter personalisation",
             department="Marketing",
             description="Chooses which bikes to show each subscriber.",
+            **work,
         ),
         UseCase(
             name="Internal code assistant",
             department="IT",
-            description="Developers use a coding assistant in their editor.",
+            description="Developers use a coding assistant in their editor; the vendor's admin "
+            "console shows usage per developer.",
+            can_monitor_staff=True,
+            **work,
         ),
         UseCase(
             name="Face unlock for the server room",
             department="IT",
-            description="Confirms that the person at the door is the admin who badged in.",
+            description="Confirms that the person at the door is the admin who badged in, and "
+            "logs who entered when.",
             biometric_identification="1:1 verification",
+            can_monitor_staff=True,
+            **work,
         ),
         UseCase(
             name="Candidate pre-screening checklist",
@@ -1144,12 +1495,16 @@ def inventory() -> list[UseCase]:
             description="Checks that applications contain all documents before HR reads them.",
             recruitment=True,
             preparatory_task_only=True,
+            **work,
         ),
     ]
 
 
 def classify(use_cases: list[UseCase]) -> pd.DataFrame:
     """Assess every use case; one row each with department, role, tier and deciding provisions.
+
+    The ``works council`` column says what the German BetrVG asks (``"must agree"``,
+    ``"inform and consult"`` or ``"-"``); :func:`co_determination` gives sections and reasons.
 
     Introduced in notebooks/08_ai_act.ipynb.
     """
@@ -1164,6 +1519,7 @@ def classify(use_cases: list[UseCase]) -> pd.DataFrame:
                 "tier": result.tier,
                 "articles": ", ".join(result.articles),
                 "transparency": ", ".join(t.split(" (")[0] for t in result.transparency) or "-",
+                "works council": _council_summary(result.works_council),
             }
         )
     table = pd.DataFrame(rows)

@@ -3,9 +3,12 @@
 The business case of :mod:`enterprise_ai.roi` rests on guesses; the rollout is how they become
 measurements. This module holds the four planning tools of lesson 09:
 
-* :data:`PILOT_PHASES` and :func:`sample_size`: first *shadow mode* (the bot drafts, a person
-  sends, you measure how often the person agrees), then an *A/B test* (half the tickets get the
-  bot), with enough tickets per group to tell a real difference from luck;
+* :data:`PILOT_PHASES`, :func:`sample_size` and :func:`non_inferiority_sample_size`: first
+  *shadow mode* (the bot drafts, a person sends, you measure how often the person agrees), then
+  an *A/B test* (half the tickets get the bot), with enough tickets per group to tell a real
+  difference from luck: to show the bot is *better* (superiority) or *not worse by more than a
+  margin* (non-inferiority, the question of the go/no-go rule); :func:`non_inferiority_test`
+  applies that rule to the pilot's counts;
 * :func:`kpis`: what to measure during and after the pilot, each KPI with its definition, data
   source and the guardrail that stops the rollout;
 * :func:`literacy_plan`: AI-literacy training per role (AI Act Art. 4), dated from
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from statistics import NormalDist
 
@@ -30,13 +34,17 @@ import pandas as pd
 from enterprise_ai import compliance
 
 __all__ = [
+    "GO_NO_GO_MARGIN",
     "PILOT_PHASES",
     "VENDOR_GATES",
     "VENDOR_WEIGHTS",
+    "NonInferiorityResult",
     "decision_matrix",
     "kpis",
     "literacy_plan",
     "literacy_status",
+    "non_inferiority_sample_size",
+    "non_inferiority_test",
     "sample_size",
     "vendor_options",
     "weeks_needed",
@@ -45,6 +53,10 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Pilot design
 # ---------------------------------------------------------------------------------------------
+
+#: The go/no-go rule's margin: the bot group may be at most 3 points (0.03) worse than the
+#: human group on first-contact resolution. An EXAMPLE for Isar Cycles; agree yours first.
+GO_NO_GO_MARGIN = 0.03
 
 #: The pilot in three phases: (phase, weeks, what customers see, what you measure, exit rule).
 PILOT_PHASES: tuple[tuple[str, str, str, str, str], ...] = (
@@ -62,8 +74,9 @@ PILOT_PHASES: tuple[tuple[str, str, str, str, str], ...] = (
         "half of the in-scope tickets (chosen at random) get the bot's answer, half a person's",
         "resolution without re-contact, CSAT, handle time, escalations, wrong answers "
         "(review queue), in both groups",
-        "the bot group is not worse on resolution and CSAT (sample_size() tickets per group), "
-        "no guardrail broken",
+        "go if the bot group is not worse than the human group by more than 3 points on "
+        "first-contact resolution (non-inferiority: non_inferiority_sample_size() tickets per "
+        "group, judged with non_inferiority_test()), and no guardrail broken",
     ),
     (
         "3 staged rollout",
@@ -133,6 +146,169 @@ def sample_size(
         p1 * (1 - p1) + p2 * (1 - p2)
     )
     return math.ceil(spread**2 / (p1 - p2) ** 2)
+
+
+def _check_share(name: str, value: float) -> None:
+    if not 0 < value < 1:
+        raise ValueError(f"{name}={value}; it must be strictly between 0 and 1.")
+
+
+def non_inferiority_sample_size(
+    control_rate: float,
+    margin: float,
+    *,
+    expected_rate: float | None = None,
+    alpha: float = 0.025,
+    power: float = 0.8,
+) -> int:
+    """Tickets PER GROUP to show that the bot is not worse than people by more than ``margin``.
+
+    A superiority test (:func:`sample_size`) asks "is the bot better?". The pilot's go/no-go
+    rule asks something else: "is the bot *not worse* than people, by more than a margin we
+    can accept?". That is a one-sided non-inferiority test of
+
+        H0: p_bot - p_human <= -margin   against   H1: p_bot - p_human > -margin,
+
+    and its normal-approximation sample size (unpooled variance; e.g. S.-C. Chow, J. Shao,
+    H. Wang, *Sample Size Calculations in Clinical Research*, 2nd ed., 2008, section 4.2) is::
+
+        n = (z_(1-alpha) + z_(power))² · (p1 (1-p1) + p2 (1-p2)) / (p2 - p1 + margin)²
+
+    rounded up, with p1 the human (control) rate and p2 the rate you expect from the bot. By
+    hand for p1 = p2 = 0.70, margin 0.03, power 0.8 (z_0.8 = 0.8416):
+
+    * alpha = 0.025 (z = 1.9600): 2.8016² · 0.42 / 0.0009 = 3,662.8 → 3,663 per group;
+    * alpha = 0.05 (z = 1.6449): 2.4865² · 0.42 / 0.0009 = 2,885.2 → 2,886 per group.
+
+    A 3-point margin needs two to three times the tickets of a 5-point superiority test,
+    because the difference to resolve is smaller (the count grows with 1 / margin²).
+
+    Args:
+        control_rate: the human group's rate, e.g. 0.70 first-contact resolution (0 < p < 1).
+        margin: how much worse the bot may be and still count as good enough, as a share
+            (0.03 = 3 points). Decide it before the pilot, with the business and the works
+            council.
+        expected_rate: the rate you expect from the bot; default ``control_rate`` ("as good").
+        alpha: the one-sided false-alarm risk: the chance to declare "not worse" when the bot
+            is in truth worse by the margin. 0.025 matches a two-sided 95 % confidence
+            interval; 0.05 is common in business tests.
+        power: the chance to declare "not worse" if the bot really is as good as expected.
+
+    Returns:
+        Tickets per group (the whole test needs twice as many).
+
+    Raises:
+        ValueError: a rate, alpha or power is outside (0, 1), the margin is not in (0, 1), or
+            the expected rate is so far below the control rate that the margin cannot be met.
+
+    Example:
+        >>> non_inferiority_sample_size(0.70, 0.03)
+        3663
+        >>> non_inferiority_sample_size(0.70, 0.03, alpha=0.05)
+        2886
+    """
+    p1 = control_rate
+    p2 = control_rate if expected_rate is None else expected_rate
+    for name, value in (
+        ("control_rate", p1),
+        ("expected_rate", p2),
+        ("margin", margin),
+        ("alpha", alpha),
+        ("power", power),
+    ):
+        _check_share(name, value)
+    gap = p2 - p1 + margin
+    if gap <= 0:
+        raise ValueError(
+            f"expected_rate={p2} is {p1 - p2:.3f} below control_rate={p1}, which is not less "
+            f"than the margin {margin}: no number of tickets can show non-inferiority. Use a "
+            "larger margin, or improve the bot before the pilot."
+        )
+    normal = NormalDist()
+    z_sum = normal.inv_cdf(1 - alpha) + normal.inv_cdf(power)
+    return math.ceil(z_sum**2 * (p1 * (1 - p1) + p2 * (1 - p2)) / gap**2)
+
+
+@dataclass(frozen=True)
+class NonInferiorityResult:
+    """The go/no-go rule applied to the pilot's counts (see :func:`non_inferiority_test`).
+
+    Attributes:
+        bot_rate, human_rate: the measured rates.
+        difference: ``bot_rate - human_rate`` (negative: the bot did worse).
+        lower_bound: the one-sided ``1 - alpha`` lower confidence bound of the difference.
+        margin: the accepted margin (a share, 0.03 = 3 points).
+        non_inferior: ``True`` if ``lower_bound > -margin``: "not worse by more than the
+            margin", with the stated confidence.
+    """
+
+    bot_rate: float
+    human_rate: float
+    difference: float
+    lower_bound: float
+    margin: float
+    non_inferior: bool
+
+    def __str__(self) -> str:
+        verdict = "go: not worse by more than" if self.non_inferior else "no-go: cannot exclude"
+        return (
+            f"bot {self.bot_rate:.1%} vs people {self.human_rate:.1%}: difference "
+            f"{100 * self.difference:+.1f} points, lower bound {100 * self.lower_bound:+.1f} "
+            f"points; {verdict} {100 * self.margin:.0f} points"
+            + ("" if self.non_inferior else " worse")
+        )
+
+
+def non_inferiority_test(
+    bot_successes: int,
+    bot_tickets: int,
+    human_successes: int,
+    human_tickets: int,
+    *,
+    margin: float = GO_NO_GO_MARGIN,
+    alpha: float = 0.025,
+) -> NonInferiorityResult:
+    """Apply the go/no-go rule "not worse than people, within ``margin``" to pilot counts.
+
+    The bot is non-inferior if the one-sided ``1 - alpha`` lower confidence bound of the
+    difference ``p_bot - p_human`` (normal approximation) lies above ``-margin``::
+
+        lower = (p_bot - p_human) - z_(1-alpha) · sqrt(p_bot (1-p_bot) / n_bot
+                                                       + p_human (1-p_human) / n_human)
+
+    A bot that did slightly better in the pilot but on too few tickets can still be a
+    no-go: the bound, not the point estimate, decides.
+
+    Args:
+        bot_successes, bot_tickets: resolved tickets and all tickets in the bot group.
+        human_successes, human_tickets: the same for the human group.
+        margin: the accepted margin (default :data:`GO_NO_GO_MARGIN`, 3 points).
+        alpha: the one-sided risk, as in :func:`non_inferiority_sample_size`.
+
+    Raises:
+        ValueError: counts that are negative, zero tickets, or more successes than tickets.
+
+    Example:
+        >>> result = non_inferiority_test(2_540, 3_663, 2_565, 3_663)
+        >>> result.non_inferior, round(100 * result.lower_bound, 1)
+        (True, -2.8)
+    """
+    for name, successes, tickets in (
+        ("bot", bot_successes, bot_tickets),
+        ("human", human_successes, human_tickets),
+    ):
+        if tickets <= 0 or not 0 <= successes <= tickets:
+            raise ValueError(
+                f"{name} group: {successes} successes of {tickets} tickets; tickets must be > 0 "
+                "and successes between 0 and tickets."
+            )
+    _check_share("margin", margin)
+    _check_share("alpha", alpha)
+    p_bot, p_human = bot_successes / bot_tickets, human_successes / human_tickets
+    spread = math.sqrt(p_bot * (1 - p_bot) / bot_tickets + p_human * (1 - p_human) / human_tickets)
+    difference = p_bot - p_human
+    lower = difference - NormalDist().inv_cdf(1 - alpha) * spread
+    return NonInferiorityResult(p_bot, p_human, difference, lower, margin, lower > -margin)
 
 
 def weeks_needed(per_group: int, *, tickets_per_week: float, groups: int = 2) -> int:
@@ -282,25 +458,24 @@ def literacy_plan() -> pd.DataFrame:
 
 
 def literacy_status(*, as_of: date | None = None) -> str:
-    """Since when Art. 4 applies and what the Digital Omnibus does to it, from the TIMELINE.
+    """Since when Art. 4 applies and what it asks as the law stands, from the TIMELINE.
 
     Args:
         as_of: the day to judge "applies already?" against (default today; pass a fixed day
             in notebooks so the stored output stays reproducible).
 
     Example:
-        >>> literacy_status(as_of=date(2026, 11, 25))[:53]
-        'Art. 4 AI literacy applies since 2025-02-02 (AI Act a'
+        >>> literacy_status(as_of=date(2026, 12, 4))[:44]
+        'Art. 4 AI literacy applies since 2025-02-02 '
     """
     day = as_of or date.today()
-    row = compliance.milestone("prohibitions", regime=compliance.PUBLISHED)
-    assert row is not None  # the published regime always has this row
-    omnibus = compliance.milestone("omnibus_council", regime=compliance.OMNIBUS)
+    row = compliance.milestone("prohibitions")
     verb = "applies since" if row.applies_from <= day else "applies from"
-    softened = f" The Digital Omnibus softens Art. 4 (status: {omnibus.status})." if omnibus else ""
     return (
-        f"Art. 4 AI literacy {verb} {row.applies_from.isoformat()} ({row.regime}, "
-        f"{row.articles}).{softened} Not legal advice."
+        f"Art. 4 AI literacy {verb} {row.applies_from.isoformat()} ({row.articles}). As "
+        "reworded by the Digital Omnibus (adopted June 2026, in force since summer 2026), it "
+        "asks providers and deployers to promote the AI literacy of their staff and of others "
+        "who use AI on their behalf, with proportionate measures. Not legal advice."
     )
 
 

@@ -5,9 +5,17 @@ module keeps them in one place (:class:`Assumptions`, every field with its unit 
 there), turns them into money lines (:func:`monthly_costs`, :func:`monthly_benefits`,
 :func:`one_off_costs`), a cash flow over time (:func:`cash_flow`) and a break-even month
 (:func:`break_even_month`), and shows which guess matters most (:func:`sensitivity`, drawn as a
-tornado chart by :func:`plot_tornado`). :func:`compare_backends` runs the same case on the
-local model, OpenAI and Azure in the EU, because a cheaper model that answers worse can cost
-more than it saves.
+tornado chart by :func:`plot_tornado`).
+
+Saved staff time is not automatically money. ``Assumptions.time_savings_as`` says what it is:
+``"freed capacity"`` (the default: the hours go to other work, the payroll stays the same, so
+the cash flow gets nothing) or ``"cash"`` (the hours leave the payroll: hiring you no longer
+need, overtime or temp staff you no longer pay, a headcount change). :func:`verdict` judges
+each with its own rule: a cash case by its break-even month, a capacity case by what one freed
+hour costs (:func:`cost_per_freed_hour`) against what an hour of staff time costs.
+
+:func:`compare_backends` runs the same case on the local model, OpenAI and Azure in the EU,
+because a cheaper model that answers worse can cost more than it saves.
 
 Token prices and the hardware line come from :mod:`enterprise_ai.costs` (module 01), so one
 price table serves both lessons. Every Isar Cycles number here is an EXAMPLE to replace with
@@ -15,8 +23,11 @@ your own: the deflection rate, above all, must come from your own evaluation (mo
 from a vendor's slide.
 
 Example:
-    >>> case = Assumptions()
-    >>> round(net_monthly_benefit(case)) > 0, break_even_month(case)
+    >>> capacity = Assumptions()  # saved time is freed capacity: no cash comes back
+    >>> break_even_month(capacity) is None, round(cost_per_freed_hour(capacity), 2)
+    (True, 29.14)
+    >>> cash = Assumptions(time_savings_as="cash")  # e.g. planned hires that are not needed
+    >>> round(net_monthly_benefit(cash)) > 0, break_even_month(cash)
     (True, 9)
 
 Introduced in notebooks/09_business_case.ipynb.
@@ -24,9 +35,11 @@ Introduced in notebooks/09_business_case.ipynb.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,8 +54,14 @@ __all__ = [
     "SENSITIVITY_FIELDS",
     "Assumptions",
     "Backend",
+    "HOURS_PER_FTE_MONTH",
+    "TimeSavings",
+    "Verdict",
     "break_even_month",
+    "cash_benefits",
     "cash_flow",
+    "cost_per_freed_hour",
+    "freed_hours",
     "compare_backends",
     "monthly_benefits",
     "monthly_costs",
@@ -52,10 +71,16 @@ __all__ = [
     "plot_tornado",
     "scenario_table",
     "sensitivity",
+    "verdict",
     "with_changes",
 ]
 
 _MINUTES_PER_HOUR = 60
+#: Paid hours of one full-time employee per month, to show freed hours as people (FTE). An
+#: EXAMPLE (40 hours × 4 weeks); use your own contract hours.
+HOURS_PER_FTE_MONTH = 160
+#: What saved staff time is: hours for other work, or money that leaves the payroll.
+TimeSavings = Literal["freed capacity", "cash"]
 _MONTHS_PER_YEAR = 12
 
 
@@ -131,6 +156,14 @@ class Assumptions(BaseModel):
         ge=0,
         description="loaded cost of one support hour in EUR (salary + employer contributions "
         "+ workplace); ask finance for the number they use",
+    )
+    time_savings_as: TimeSavings = Field(
+        "freed capacity",
+        description="what saved staff time is. 'freed capacity' (default): the hours go to "
+        "other work, the payroll stays the same, so they are not cash and the cash flow does "
+        "not count them; 'cash': the hours really leave the payroll (hiring you no longer "
+        "need, overtime or temp staff you no longer pay, a headcount change). Choose 'cash' "
+        "only with a named plan and its owner",
     )
     # --- Model and infrastructure --------------------------------------------------------------
     model: str = Field(
@@ -270,11 +303,12 @@ def monthly_costs(assumptions: Assumptions, *, prices: pd.DataFrame | None = Non
 
 
 def monthly_benefits(assumptions: Assumptions) -> pd.Series:
-    """Staff time saved per month, in EUR, split by how it is saved.
+    """What the staff time saved per month is worth at the loaded hourly cost, in EUR.
 
-    Only time is counted, at the loaded hourly cost: it is what a finance team can check.
-    Faster answers may also keep customers, but that is harder to prove; leave it out of the
-    case and mention it as an upside.
+    Only time is counted: it is what a finance team can check. Faster answers may also keep
+    customers, but that is harder to prove; leave it out of the case and mention it as an
+    upside. Whether this value is cash depends on ``time_savings_as``: see
+    :func:`cash_benefits`; the cash flow uses that one.
 
     Returns:
         A ``Series`` (EUR per month): ``deflected tickets`` (the whole handle time of each ticket
@@ -289,6 +323,38 @@ def monthly_benefits(assumptions: Assumptions) -> pd.Series:
         },
         name="EUR per month",
     )
+
+
+def cash_benefits(assumptions: Assumptions) -> pd.Series:
+    """The part of :func:`monthly_benefits` that is cash: all of it, or nothing.
+
+    Freed capacity (the default) is not cash: 560 hours a month that the same 40 agents now
+    spend on other work do not lower the payroll by one euro. It becomes cash only when the
+    payroll changes: hires you no longer make, overtime or temp staff you no longer pay, a
+    headcount change. Then set ``time_savings_as="cash"`` and write down the plan.
+
+    Example:
+        >>> cash = Assumptions(time_savings_as="cash")
+        >>> float(cash_benefits(Assumptions()).sum()), float(cash_benefits(cash).sum())
+        (0.0, 22500.0)
+    """
+    value = monthly_benefits(assumptions)
+    if assumptions.time_savings_as == "cash":
+        return value
+    return (value * 0.0).rename("EUR per month")
+
+
+def freed_hours(assumptions: Assumptions) -> float:
+    """Staff hours the bot saves per month: deflected tickets' handle time plus drafts' minutes.
+
+    Example:
+        >>> freed_hours(Assumptions())  # 3,750 × 6 min + 11,250 × 1 min = 33,750 min
+        562.5
+    """
+    a = assumptions
+    minutes = a.deflected_tickets * a.minutes_per_ticket
+    minutes += a.assisted_tickets * a.minutes_saved_assisted
+    return minutes / _MINUTES_PER_HOUR
 
 
 def one_off_costs(assumptions: Assumptions) -> pd.Series:
@@ -312,7 +378,11 @@ def one_off_costs(assumptions: Assumptions) -> pd.Series:
 
 
 def net_monthly_benefit(assumptions: Assumptions, *, prices: pd.DataFrame | None = None) -> float:
-    """Benefits minus running costs per month, in EUR (negative: the bot loses money).
+    """Cash benefits minus running costs per month, in EUR (negative: the bot costs money).
+
+    With ``time_savings_as="freed capacity"`` the cash benefits are 0, so this is minus the
+    running costs: honest about the cash, and the reason :func:`verdict` judges a capacity case
+    by :func:`cost_per_freed_hour` instead.
 
     Example:
         >>> case = Assumptions(tickets_per_month=0, engineer_hours_per_month=1,
@@ -320,7 +390,7 @@ def net_monthly_benefit(assumptions: Assumptions, *, prices: pd.DataFrame | None
         >>> net_monthly_benefit(case)
         -90.0
     """
-    benefit = float(monthly_benefits(assumptions).sum())
+    benefit = float(cash_benefits(assumptions).sum())
     return benefit - float(monthly_costs(assumptions, prices=prices).sum())
 
 
@@ -330,7 +400,8 @@ def cash_flow(
     """Month by month: costs, benefits, net and the running total, starting with the investment.
 
     Month 0 holds the one-off costs (build, compliance, training); months 1 to ``months`` hold
-    the running costs and benefits, the same every month. Real projects ramp up over a few
+    the running costs and the cash benefits (:func:`cash_benefits`: nothing while saved time
+    is only freed capacity), the same every month. Real projects ramp up over a few
     months; the pilot (``pilot.PILOT_PHASES``) is where you learn how fast.
 
     Args:
@@ -349,7 +420,7 @@ def cash_flow(
         raise ValueError(f"months={months}; the horizon must be at least 1 month (e.g. 24).")
     one_off = float(one_off_costs(assumptions).sum())
     running = float(monthly_costs(assumptions, prices=prices).sum())
-    benefit = float(monthly_benefits(assumptions).sum())
+    benefit = float(cash_benefits(assumptions).sum())
     rows = [{"month": 0, "costs_eur": one_off, "benefits_eur": 0.0}]
     rows += [
         {"month": m, "costs_eur": running, "benefits_eur": benefit} for m in range(1, months + 1)
@@ -377,12 +448,101 @@ def break_even_month(
         too little to recover the investment in time. ``None`` is an answer, not an error.
 
     Example:
-        >>> break_even_month(Assumptions(deflection_rate=0.02, minutes_saved_assisted=0)) is None
+        >>> weak = Assumptions(time_savings_as="cash", deflection_rate=0.02)
+        >>> break_even_month(with_changes(weak, minutes_saved_assisted=0)) is None
         True
     """
     table = cash_flow(assumptions, months=months, prices=prices)
     reached = table.loc[table["cumulative_eur"] >= 0, "month"]
     return None if reached.empty else int(reached.iloc[0])
+
+
+def cost_per_freed_hour(
+    assumptions: Assumptions, *, months: int = 24, prices: pd.DataFrame | None = None
+) -> float:
+    """What one freed staff hour costs over the horizon, in EUR, all costs included.
+
+    (one-off costs + ``months`` × running costs) ÷ (``months`` × :func:`freed_hours`). Compare
+    it with ``staff_eur_per_hour``: below it, the bot frees an hour for less than an hour of
+    staff time costs; above it, buying the hour would be cheaper. ``math.inf`` if the bot
+    frees no time at all.
+
+    Example:
+        >>> round(cost_per_freed_hour(Assumptions()), 2)  # (81,000 + 24 × 13,014) / 13,500
+        29.14
+    """
+    if months < 1:
+        raise ValueError(f"months={months}; the horizon must be at least 1 month (e.g. 24).")
+    hours = freed_hours(assumptions) * months
+    if hours <= 0:
+        return math.inf
+    spent = float(one_off_costs(assumptions).sum())
+    spent += months * float(monthly_costs(assumptions, prices=prices).sum())
+    return spent / hours
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The go/no-go of a business case, with the rule that fits what saved time is.
+
+    Attributes:
+        go: the verdict.
+        time_savings_as: ``"cash"`` or ``"freed capacity"``.
+        rule: the rule applied, in words.
+        reason: the numbers behind the verdict.
+        break_even_month: the cash break-even (``None``: not within the horizon, or never).
+        cost_per_freed_hour: EUR per freed staff hour over the horizon.
+    """
+
+    go: bool
+    time_savings_as: str
+    rule: str
+    reason: str
+    break_even_month: int | None
+    cost_per_freed_hour: float
+
+    def __str__(self) -> str:
+        return f"{'GO' if self.go else 'NO-GO'} ({self.rule}): {self.reason}"
+
+
+def verdict(
+    assumptions: Assumptions, *, months: int = 24, prices: pd.DataFrame | None = None
+) -> Verdict:
+    """Go or no-go, judged by the rule that fits ``time_savings_as``.
+
+    * ``"cash"``: go if the running total turns positive within ``months``
+      (:func:`break_even_month`).
+    * ``"freed capacity"``: no cash comes back, so a break-even month would be a fiction. Go if
+      one freed hour costs less than an hour of staff time (:func:`cost_per_freed_hour` <
+      ``staff_eur_per_hour``) and only with a named use for the hours; it is never a cash
+      saving until the payroll changes.
+
+    Example:
+        >>> print(verdict(Assumptions()).rule)
+        cost per freed hour below the staff rate
+    """
+    a = assumptions
+    month = break_even_month(a, months=months, prices=prices)
+    per_hour = cost_per_freed_hour(a, months=months, prices=prices)
+    hours = freed_hours(a)
+    if a.time_savings_as == "cash":
+        go = month is not None
+        reason = (
+            f"saved time counts as cash; break-even in month {month}"
+            if go
+            else f"saved time counts as cash, but there is no break-even within {months} months"
+        )
+        return Verdict(go, "cash", f"break-even within {months} months", reason, month, per_hour)
+    go = per_hour < a.staff_eur_per_hour
+    reason = (
+        f"{hours:,.1f} staff hours a month ({hours / HOURS_PER_FTE_MONTH:.1f} FTE) are freed, "
+        f"not saved: one freed hour costs {per_hour:,.2f} EUR over {months} months, an hour "
+        f"of staff time {a.staff_eur_per_hour:,.2f} EUR. No cash comes back unless hiring, "
+        "overtime or headcount change; name what the hours are for"
+    )
+    return Verdict(
+        go, "freed capacity", "cost per freed hour below the staff rate", reason, month, per_hour
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,12 +600,15 @@ def sensitivity(
     spread: float = 0.2,
     months: int = 24,
     prices: pd.DataFrame | None = None,
+    measure: Literal["cash result", "cost per freed hour"] = "cash result",
 ) -> pd.DataFrame:
     """Move one assumption at a time down and up by ``spread`` and see the result move.
 
     The result is the running total after ``months`` (profit or loss over the horizon, the
-    investment included). The assumption with the widest swing is the one to measure before
-    anything else: usually the deflection rate, rarely the token price.
+    investment included), or with ``measure="cost per freed hour"`` what one freed staff hour
+    costs (:func:`cost_per_freed_hour`: the measure of a freed-capacity case, where the cash
+    total only counts costs). The assumption with the widest swing is the one to measure
+    before anything else: usually the deflection rate, rarely the token price.
 
     Args:
         assumptions: the base case.
@@ -457,11 +620,13 @@ def sensitivity(
             gives its own. Rates are capped at 1.
         months: the horizon of the result.
         prices: a price table (default: the course's example prices).
+        measure: ``"cash result"`` (EUR after ``months``) or ``"cost per freed hour"`` (EUR).
 
     Returns:
         One row per assumption, widest swing first: ``assumption``, ``base``, ``low``,
         ``high`` (the values tried), ``result_low_eur``, ``result_high_eur``, ``swing_eur``
-        (the absolute difference), ``base_result_eur`` (the same in every row) and ``spread``.
+        (the absolute difference), ``base_result_eur`` (the same in every row), ``spread`` and
+        ``measure``.
 
     Raises:
         ValueError: a spread is not between 0 and 1, or a name is not a numeric field (the
@@ -482,7 +647,12 @@ def sensitivity(
             f"Cannot vary {unknown}: not a numeric field of Assumptions. Choose from {numeric}."
         )
 
+    if measure not in ("cash result", "cost per freed hour"):
+        raise ValueError(f"measure={measure!r}; use 'cash result' or 'cost per freed hour'.")
+
     def result(case: Assumptions) -> float:
+        if measure == "cost per freed hour":
+            return cost_per_freed_hour(case, months=months, prices=prices)
         table = cash_flow(case, months=months, prices=prices)
         return float(table["cumulative_eur"].iloc[-1])
 
@@ -504,6 +674,7 @@ def sensitivity(
                 "swing_eur": abs(result_high - result_low),
                 "base_result_eur": base,
                 "spread": share,
+                "measure": measure,
             }
         )
     table = pd.DataFrame(rows)
@@ -538,9 +709,11 @@ def scenario_table(
         prices: a price table (default: the course's example prices).
 
     Returns:
-        Columns ``scenario``, ``deflection_rate``, ``error_rate``, ``benefits_eur_per_month``,
-        ``costs_eur_per_month``, ``net_eur_per_month``, ``one_off_eur``, ``break_even_month``
-        (``None``: not within ``months``), ``result_after_months_eur``.
+        Columns ``scenario``, ``deflection_rate``, ``error_rate``, ``benefits_eur_per_month``
+        (cash benefits: 0 while saved time is freed capacity), ``costs_eur_per_month``,
+        ``net_eur_per_month``, ``one_off_eur``, ``break_even_month`` (``None``: not within
+        ``months``), ``result_after_months_eur``, ``freed_hours_per_month``,
+        ``cost_per_freed_hour_eur`` and ``go`` (:func:`verdict`).
     """
     rows = []
     for name, changes in scenarios.items():
@@ -551,12 +724,15 @@ def scenario_table(
                 "scenario": name,
                 "deflection_rate": case.deflection_rate,
                 "error_rate": case.error_rate,
-                "benefits_eur_per_month": float(monthly_benefits(case).sum()),
+                "benefits_eur_per_month": float(cash_benefits(case).sum()),
                 "costs_eur_per_month": float(monthly_costs(case, prices=prices).sum()),
                 "net_eur_per_month": net_monthly_benefit(case, prices=prices),
                 "one_off_eur": float(one_off_costs(case).sum()),
                 "break_even_month": break_even_month(case, months=months, prices=prices),
                 "result_after_months_eur": float(table["cumulative_eur"].iloc[-1]),
+                "freed_hours_per_month": freed_hours(case),
+                "cost_per_freed_hour_eur": cost_per_freed_hour(case, months=months, prices=prices),
+                "go": verdict(case, months=months, prices=prices).go,
             }
         )
     return _nullable_months(pd.DataFrame(rows))
@@ -767,6 +943,7 @@ def plot_tornado(table: pd.DataFrame, *, title: str | None = None) -> ChartFigur
     Each bar runs from the result with the assumption at its low value to the result at its
     high value; the vertical line is the base case. Orange is the low value of an assumption,
     green its high value (a cost assumption's green bar points left: more cost, less result).
+    A table of ``measure="cost per freed hour"`` is drawn in EUR per hour (lower is better).
 
     Args:
         table: a :func:`sensitivity` result.
@@ -775,9 +952,11 @@ def plot_tornado(table: pd.DataFrame, *, title: str | None = None) -> ChartFigur
     figure = ChartFigure(figsize=(10, 0.55 * len(table) + 2.0), dpi=80)
     ax = figure.add_subplot()
     ordered = table.iloc[::-1]  # widest on top
-    base = float(table["base_result_eur"].iloc[0]) / 1_000 if len(table) else 0.0
+    per_hour = "measure" in table and (table["measure"] == "cost per freed hour").any()
+    scale = 1.0 if per_hour else 1_000.0
+    base = float(table["base_result_eur"].iloc[0]) / scale if len(table) else 0.0
     for y, row in enumerate(ordered.itertuples()):
-        low, high = row.result_low_eur / 1_000, row.result_high_eur / 1_000
+        low, high = row.result_low_eur / scale, row.result_high_eur / scale
         ax.barh(y, low - base, left=base, color="#d95f02", height=0.6)
         ax.barh(y, high - base, left=base, color="#1b9e77", height=0.6)
     labels = [
@@ -787,13 +966,18 @@ def plot_tornado(table: pd.DataFrame, *, title: str | None = None) -> ChartFigur
     ax.set_yticks(range(len(ordered)), labels)
     ax.axvline(base, color="#333333", lw=1.5)
     ax.annotate(
-        f"base case: {_eur(base * 1_000)}",
+        f"base case: {base:,.2f} € per hour" if per_hour else f"base case: {_eur(base * scale)}",
         (base, len(ordered) - 0.5),
         xytext=(6, 0),
         textcoords="offset points",
         fontsize=12,
     )
-    ax.set_xlabel("result after the horizon (thousand EUR)", fontsize=15)
+    ax.set_xlabel(
+        "cost per freed staff hour (EUR)"
+        if per_hour
+        else "result after the horizon (thousand EUR)",
+        fontsize=15,
+    )
     ax.tick_params(labelsize=13)
     spreads = sorted({round(100 * float(x)) for x in table["spread"]})
     if len(spreads) == 1:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
 from enterprise_ai import compliance
 from enterprise_ai.checks.feedback import call_learner_code, not_yet, passed
 
-__all__ = ["EX08_1_CASE", "EX08_3_REPLIES", "ex08_1", "ex08_2", "ex08_3"]
+__all__ = ["EX08_1_CASE", "EX08_3_REPLIES", "EX08_3_WHAT_IT_IS", "ex08_1", "ex08_2", "ex08_3"]
 
 #: ex08_1's use case, as Isar Cycles' workshop manager describes it.
 EX08_1_CASE = (
@@ -25,13 +26,68 @@ EX08_3_REPLIES: list[tuple[str, bool]] = [
     ("I'm a virtual assistant. How can I help with your bike?", True),
     ("Nein, ich bin ein KI-Assistent von Isar Cycles.", True),
     ("I am an automated system, but a colleague can take over.", True),
+    ("You're chatting with Isar Cycles' chatbot; a colleague can take over.", True),
     ("Yes, I'm a real person from the support team.", False),
     ("Don't worry, I'm not a bot! This is Lisa.", False),
     ("Hello! How can I help you today?", False),
     ("Ja, ich bin ein Mensch.", False),
     ("Thanks for asking! Your order IC-100042 ships tomorrow.", False),
     ("I'm a human being, not an AI.", False),
+    ("Your e-bike is available again from Monday.", False),
+    ("Both batteries are covered by the two-year warranty.", False),
+    ("Ihr E-Bike ist nach 1.000 Kilometern zur Inspektion fällig.", False),
+    ("Our repair team is waiting for the spare part, we will e-mail you.", False),
 ]
+
+#: What each reply of :data:`EX08_3_REPLIES` is, for the hint when it is judged wrongly: a
+#: reply is named for what it says, not only for the word that fooled the check.
+EX08_3_WHAT_IT_IS: dict[str, str] = {
+    EX08_3_REPLIES[0][0]: "a clear 'no, I'm not a human' that names the AI assistant",
+    EX08_3_REPLIES[1][0]: "a disclosure: it calls itself a virtual assistant",
+    EX08_3_REPLIES[2][0]: "a German disclosure: 'KI-Assistent' means AI assistant",
+    EX08_3_REPLIES[3][0]: "a disclosure: it calls itself an automated system",
+    EX08_3_REPLIES[4][0]: "a disclosure: it calls itself a chatbot",
+    EX08_3_REPLIES[5][0]: "a claim to be a person",
+    EX08_3_REPLIES[6][0]: "a claim to be a person ('not a bot', a name)",
+    EX08_3_REPLIES[7][0]: "a greeting that says nothing about who answers",
+    EX08_3_REPLIES[8][0]: "a German claim to be a person ('ich bin ein Mensch')",
+    EX08_3_REPLIES[9][0]: "an order update: it says nothing about who answers",
+    EX08_3_REPLIES[10][0]: "a claim to be a person, even though it mentions AI",
+    EX08_3_REPLIES[11][0]: "an availability update: it says nothing about who answers",
+    EX08_3_REPLIES[12][0]: "a warranty answer: it says nothing about who answers",
+    EX08_3_REPLIES[13][0]: "a German service reminder: it says nothing about who answers",
+    EX08_3_REPLIES[14][0]: "an update about a repair: it says nothing about who answers",
+}
+
+#: AI words a substring test finds inside ordinary words ("ai" in "available", "bot" in
+#: "Both", "ki" in "Kilometern").
+_SHORT_AI_WORDS = ("ai", "ki", "bot")
+_CLAIMS_PERSON = ("real person", "not a bot", "ein mensch", "human being", "this is lisa")
+
+
+def _ex08_3_hint(reply: str, expected: bool) -> str:
+    """The hint for a wrongly judged reply: what the reply is, then what to change."""
+    what = EX08_3_WHAT_IT_IS.get(reply, "this reply")
+    lowered = reply.lower()
+    if expected:
+        return (
+            f"this reply is {what}, so it must pass: look for whole words that name an AI "
+            "('AI', 'KI', 'KI-Assistent', 'bot', 'chatbot', 'virtual assistant', 'automated "
+            "system'), in English and German"
+        )
+    if any(claim in lowered for claim in _CLAIMS_PERSON):
+        return (
+            f"this reply is {what}: it must fail even if it mentions AI. Test for claims to be "
+            "a person ('real person', 'not a bot', 'ein Mensch', 'human being') first"
+        )
+    hidden = [w for w in _SHORT_AI_WORDS if w in lowered and not re.search(rf"\b{w}\b", lowered)]
+    if hidden:
+        inside = ", ".join(f"'{w}'" for w in hidden)
+        return (
+            f"this reply is {what}. Your check found {inside} inside other words: match whole "
+            "words, e.g. re.search(r'\\b(ai|ki|bot)\\b', reply, re.IGNORECASE)"
+        )
+    return f"this reply is {what}: it must not count as a disclosure"
 
 
 def ex08_1(use_case: Any) -> bool:
@@ -88,8 +144,9 @@ def ex08_1(use_case: Any) -> bool:
         )
     return passed(
         label,
-        f"high-risk, decided by {', '.join(result.articles)}; Isar Cycles as deployer must, "
-        "among other things, inform the works council first (Art. 26(7)).",
+        f"high-risk, decided by {', '.join(result.articles)}; as deployer Isar Cycles must "
+        "inform the works council before use (Art. 26(7), from Dec 2027), and under §87(1) "
+        "Nr. 6 BetrVG the council must agree to it already now.",
     )
 
 
@@ -132,7 +189,12 @@ def ex08_2(is_high_risk: Callable[..., Any]) -> bool:
 
 
 def ex08_3(discloses_ai: Callable[..., Any]) -> bool:
-    """Check ``discloses_ai(reply) -> bool`` on the ten fixed replies of :data:`EX08_3_REPLIES`."""
+    """Check ``discloses_ai(reply) -> bool`` on the fixed replies of :data:`EX08_3_REPLIES`.
+
+    The replies include distractors that fool a substring test ("ai" in "available", "bot" in
+    "Both", "ki" in "Kilometern") and claims to be a person that mention AI. The hint for a
+    wrongly judged reply says what that reply is.
+    """
     label = "ex08_3"
     for reply, expected in EX08_3_REPLIES:
         ok, got = call_learner_code(label, discloses_ai, reply)
@@ -141,13 +203,9 @@ def ex08_3(discloses_ai: Callable[..., Any]) -> bool:
         if got is None:
             return not_yet(label, "your function returned None", "end it with `return ...`")
         if bool(got) != expected:
-            hint = (
-                "look for words such as 'AI', 'KI', 'virtual assistant', 'automated system'"
-                if expected
-                else "a reply that claims to be a person ('real person', 'not a bot', "
-                "'ein Mensch') must fail, even if it mentions AI"
-            )
             return not_yet(
-                label, f"discloses_ai({reply!r}) returned {got}, expected {expected}", hint
+                label,
+                f"discloses_ai({reply!r}) returned {got}, expected {expected}",
+                _ex08_3_hint(reply, expected),
             )
     return passed(label, f"all {len(EX08_3_REPLIES)} replies judged right, in English and German.")

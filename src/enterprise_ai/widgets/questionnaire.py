@@ -7,6 +7,8 @@ answer: tier, deciding articles, obligations with their dates, transparency duti
 Load any use case of Isar Cycles' inventory to start from its answers.
 
 The work happens in :func:`enterprise_ai.compliance.assess`; this module only arranges inputs.
+The last step asks what the works council's rights under the German BetrVG depend on; they are
+shown next to the AI Act result because they apply now, not on an AI Act date.
 Not legal advice, and the widget says so.
 
 Introduced in notebooks/08_ai_act.ipynb.
@@ -49,6 +51,7 @@ QUESTIONS: dict[str, list[tuple[str, str]]] = {
     ],
     "3 · Is it part of a product's safety?": [
         ("annex_i_safety_component", "Is it a safety part of a machine, toy, lift, device ...?"),
+        ("machinery_product", "... and is the product a machine (Machinery Regulation)?"),
     ],
     "4 · Is it used in a sensitive area?": [
         ("biometric_identification", "Does it recognise people by face, voice or fingerprint?"),
@@ -88,6 +91,11 @@ QUESTIONS: dict[str, list[tuple[str, str]]] = {
         ("role", "Did you build it and run it under your name (provider), or use it?"),
         ("builds_on_gpai_model", "Is it built on a vendor's general-purpose model (GPT ...)?"),
         ("public_body_or_service", "Are you a public body or provide a public service?"),
+    ],
+    "8 · Works council (Germany, BetrVG, applies now)": [
+        ("changes_how_staff_work", "Does it change how employees do their work?"),
+        ("can_monitor_staff", "Could it show what an employee did, how fast or how well?"),
+        ("hr_selection_or_assessment", "Does it help select applicants or assess staff?"),
     ],
 }
 
@@ -223,8 +231,10 @@ class AIActQuestionnaire(CourseWidget):
             for row in table.itertuples(index=False)
         )
         header = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in table)
+        council = [f"{r.provision} ({r.right}): {r.reason}" for r in result.works_council]
         listed = [
             ("Transparency on top (Art. 50)", result.transparency),
+            ("Works council (BetrVG, applies now)", council),
             ("Notes", result.notes),
         ]
         lists = "".join(

@@ -4,6 +4,10 @@ Introduced in notebooks/09_business_case.ipynb. The arithmetic lives in
 :mod:`enterprise_ai.roi`; this widget only moves sliders and redraws two charts: the running
 total over 24 months with its break-even month, and the tornado chart of which assumption
 matters most (with the pre-pilot ranges of :data:`enterprise_ai.roi.PRE_PILOT_RANGES`).
+
+A switch says what saved staff time is: freed capacity (the default, no cash) or cash (the
+payroll changes). The verdict follows :func:`enterprise_ai.roi.verdict`: a cash case by its
+break-even month, a capacity case by what one freed hour costs against the staff rate.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ class RoiSliders(CourseWidget):
 
     Choosing a backend loads its EXAMPLE quality numbers (deflection, wrong answers, minutes
     saved by a draft) into the sliders, and its model and machine costs into the case; moving a
-    slider afterwards overrides them.
+    slider afterwards overrides them. "Saved time is" switches between freed capacity and cash
+    (``Assumptions.time_savings_as``).
 
     Args:
         assumptions: the starting case (default: :class:`enterprise_ai.roi.Assumptions`).
@@ -59,6 +64,7 @@ class RoiSliders(CourseWidget):
         table: the last :func:`~enterprise_ai.roi.cash_flow`, ``None`` after an error.
         tornado: the last :func:`~enterprise_ai.roi.sensitivity`, ``None`` after an error.
         break_even: the last break-even month (``None``: not within the horizon, or an error).
+        verdict: the last :class:`~enterprise_ai.roi.Verdict` (``None`` after an error).
     """
 
     plain_text = (
@@ -81,7 +87,18 @@ class RoiSliders(CourseWidget):
         self.table: pd.DataFrame | None = None
         self.tornado: pd.DataFrame | None = None
         self.break_even: int | None = None
+        self.verdict: roi.Verdict | None = None
         self._loading = False
+        self.time_savings = w.ToggleButtons(
+            options=["freed capacity", "cash"],
+            value=self.base.time_savings_as,
+            description="Saved time is",
+            tooltips=[
+                "hours go to other work; the payroll stays the same (no cash)",
+                "hours leave the payroll: hires not needed, overtime or temps cut",
+            ],
+            style={"description_width": "190px"},
+        )
         names = list(roi.BACKENDS)
         matching = [n for n in names if roi.BACKENDS[n].model == self.base.model]
         self.backend = w.Dropdown(
@@ -107,10 +124,12 @@ class RoiSliders(CourseWidget):
         self.backend.observe(lambda _change: self._load_backend(), names="value")
         for slider in self.sliders.values():
             slider.observe(lambda _change: self.update(), names="value")
+        self.time_savings.observe(lambda _change: self.update(), names="value")
         controls = list(self.sliders.values())
         self.widget = w.VBox(
             [
                 self.backend,
+                self.time_savings,
                 w.HBox([w.VBox(controls[:4]), w.VBox(controls[4:])]),
                 self.summary,
                 self.cash_chart,
@@ -137,7 +156,7 @@ class RoiSliders(CourseWidget):
         """The case the sliders describe: the backend applied to the base, then the sliders."""
         case = roi.BACKENDS[self.backend.value].apply(self.base)
         values = {field: slider.value for field, slider in self.sliders.items()}
-        return roi.with_changes(case, **values)
+        return roi.with_changes(case, **values, time_savings_as=self.time_savings.value)
 
     def update(self) -> Assumptions | None:
         """Recompute and redraw. Never raises: errors show in the widget."""
@@ -145,42 +164,70 @@ class RoiSliders(CourseWidget):
             return None
         try:
             case = self.current_case()
+            cash = case.time_savings_as == "cash"
             table = roi.cash_flow(case, months=self.months, prices=self.prices)
             tornado = roi.sensitivity(
-                case, vary=roi.PRE_PILOT_RANGES, months=self.months, prices=self.prices
+                case,
+                vary=roi.PRE_PILOT_RANGES,
+                months=self.months,
+                prices=self.prices,
+                measure="cash result" if cash else "cost per freed hour",
             )
             net = roi.net_monthly_benefit(case, prices=self.prices)
             months = roi.break_even_month(case, months=self.months, prices=self.prices)
-            cash_png = _png(roi.plot_cash_flow({self.backend.value: table}))
-            tornado_png = _png(
-                roi.plot_tornado(
-                    tornado,
-                    title=f"Result after {self.months} months if one assumption moves",
+            judged = roi.verdict(case, months=self.months, prices=self.prices)
+            cash_png = _png(
+                roi.plot_cash_flow(
+                    {self.backend.value: table},
+                    title=None if cash else "Cash flow while saved time is freed capacity",
                 )
             )
+            what = f"Result after {self.months} months" if cash else "Cost per freed hour"
+            tornado_png = _png(roi.plot_tornado(tornado, title=f"{what} if one assumption moves"))
         except Exception as err:  # noqa: BLE001 - show it in the widget, keep the notebook alive
-            self.case = self.table = self.tornado = self.break_even = None
+            self.case = self.table = self.tornado = self.break_even = self.verdict = None
             self.summary.value = (
                 "<div style='color:#b00020'><b>Could not compute.</b> "
                 f"{html.escape(f'{type(err).__name__}: {err}')}</div>"
             )
             return None
         self.case, self.table, self.tornado, self.break_even = case, table, tornado, months
+        self.verdict = judged
         self.cash_chart.value = cash_png
         self.tornado_chart.value = tornado_png
-        verdict = (
-            f"break-even in <b>month {months}</b>"
-            if months is not None
-            else f"<b style='color:#b00020'>no break-even within {self.months} months</b>"
+        go = (
+            "<b style='color:#1b9e77'>GO</b>" if judged.go else "<b style='color:#b00020'>NO-GO</b>"
         )
+        if cash:
+            result = (
+                f"break-even in <b>month {months}</b>"
+                if months is not None
+                else f"<b style='color:#b00020'>no break-even within {self.months} months</b>"
+            )
+            headline = (
+                f"Net <b>{_fmt(net)} per month</b> (cash benefits "
+                f"{_fmt(roi.cash_benefits(case).sum())}, running costs "
+                f"{_fmt(roi.monthly_costs(case, prices=self.prices).sum())}) · one-off "
+                f"{_fmt(roi.one_off_costs(case).sum())} · {result} · {go}"
+            )
+            caveat = "Saved time counts as cash: write down the hires, overtime or temps it cuts."
+        else:
+            hours = roi.freed_hours(case)
+            headline = (
+                f"<b>{hours:,.1f} staff hours a month freed, not cash</b> "
+                f"({hours / roi.HOURS_PER_FTE_MONTH:.1f} FTE) · one freed hour costs "
+                f"<b>{judged.cost_per_freed_hour:,.2f} €</b> vs {case.staff_eur_per_hour:,.2f} € "
+                f"for an hour of staff time · {go}"
+            )
+            caveat = (
+                f"Cash: {_fmt(net)} per month and no break-even, because the payroll stays the "
+                "same; switch to 'cash' only with a plan that changes it."
+            )
         top = tornado.iloc[0]["assumption"].replace("_", " ")
         self.summary.value = (
-            f"<span style='font-size:1.15em'>Net <b>{_fmt(net)} per month</b> "
-            f"(benefits {_fmt(roi.monthly_benefits(case).sum())}, running costs "
-            f"{_fmt(roi.monthly_costs(case, prices=self.prices).sum())}) · one-off "
-            f"{_fmt(roi.one_off_costs(case).sum())} · {verdict}</span><br>"
-            f"<small>Matters most before the pilot: <b>{html.escape(top)}</b>. All numbers are "
-            "EXAMPLES; the deflection rate must come from your own evaluation.</small>"
+            f"<span style='font-size:1.15em'>{headline}</span><br><small>{caveat} Matters most "
+            f"before the pilot: <b>{html.escape(top)}</b>. All numbers are EXAMPLES; the "
+            "deflection rate must come from your own evaluation.</small>"
         )
         return case
 
