@@ -98,9 +98,17 @@ MAX_CHARS = 50_000
 # Lower-case look-alikes the confusables table leaves out (Cyrillic small caps, Greek tau/kappa).
 _EXTRA_HOMOGLYPHS = {"к": "k", "м": "m", "т": "t", "в": "b", "н": "h", "τ": "t", "κ": "k"}
 # Letters NFKD does not split into base letter + accent.
-_SPECIAL_LETTERS = str.maketrans(
-    {"ß": "ss", "ẞ": "ss", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "œ": "oe", "đ": "d"}
-)
+_SPECIAL_LETTERS = {
+    "ß": "ss",
+    "ẞ": "ss",
+    "ł": "l",
+    "Ł": "L",
+    "ø": "o",
+    "Ø": "O",
+    "æ": "ae",
+    "œ": "oe",
+    "đ": "d",
+}
 _LEET = str.maketrans("013456789@$!|", "oieasgtbgasil")
 _TAG_BLOCK = re.compile("[\U000e0000-\U000e007f]+")
 _LEET_TOKEN = re.compile(r"\b(?=[\w@$!|]*[a-z])(?=[\w@$!|]*[0-9@$|])[\w@$!|]+")
@@ -114,6 +122,14 @@ _REVERSED_CUE = re.compile(
     r"\b(?:backwards?|reversed?|in reverse|ruckwarts|a l'envers|al reves|al contrario|"
     r"achterstevoren|od tylu|od konca)\b"
 )
+
+
+@functools.cache
+def _lookalikes() -> dict[int, str]:
+    """One ``str.translate`` table: special letters (ß → ss) and look-alikes (Cyrillic а → a)."""
+    table = dict(_homoglyph_table())
+    table.update({ord(k): v for k, v in _SPECIAL_LETTERS.items()})
+    return table
 
 
 @functools.cache
@@ -175,7 +191,7 @@ def _fold(text: str, *, collapse: bool = True) -> str:
     text = _TAG_BLOCK.sub(lambda m: "".join(chr(ord(c) - 0xE0000) for c in m.group()), text)
     text = _strip_invisible(text)
     if not text.isascii():
-        text = text.translate(_SPECIAL_LETTERS).translate(_homoglyph_table())
+        text = text.translate(_lookalikes())
         text = _combining().sub("", unicodedata.normalize("NFKD", text))
     return _collapse(text.lower()) if collapse else text.lower()
 
@@ -226,9 +242,27 @@ def _decoded(text: str, folded: str) -> list[str]:
     return found
 
 
+_INNER_DIGIT = re.compile(r"[a-z][0-9@$|][a-z]")
+
+
+def _leet_word(token: str) -> str:
+    """``pr3v10us`` → ``previous``; codes such as ``de23``, ``625wh`` or ``m400`` stay.
+
+    A token is read as l33t if a digit sits between two letters, or if it has fewer digits
+    than letters ("4ll", "th3"). IBAN starts, sizes and model numbers have neither; e-mail
+    addresses are left alone.
+    """
+    if "@" in token and sum(ch.isalpha() for ch in token.rsplit("@", 1)[1]) >= 3:
+        return token  # an e-mail address: anna@gmail
+    digits = sum(not ch.isalpha() for ch in token)
+    if _INNER_DIGIT.search(token) or digits < len(token) - digits:
+        return token.translate(_LEET)
+    return token
+
+
 def _read_leet(folded: str) -> str:
     """Folded text (line breaks and spaces kept) with l33t words read as letters."""
-    return _LEET_TOKEN.sub(lambda m: m.group().translate(_LEET), folded)
+    return _LEET_TOKEN.sub(lambda m: _leet_word(m.group()), folded)
 
 
 def _join_letters(leet: str) -> str:
