@@ -127,7 +127,8 @@ def injection_section() -> list[str]:
         "",
         f"On the red-team set this {'meets' if goal else 'misses'} the goal (≥ 90 % blocked, "
         "≤ 10 % false positives). The rules were written while looking at this set, so it "
-        "flatters them: module 05 measures attacks written afterwards, and most get through.",
+        "flatters them: section (h) (`benchmarks/injection_layers.py`) measures the layered "
+        "detector on a held-out half of a second set, written before its rules.",
         "",
     ]
 

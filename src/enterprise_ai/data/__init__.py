@@ -51,6 +51,7 @@ __all__ = [
     "orders_db",
     "prices",
     "redteam",
+    "redteam_v2",
     "tickets",
     "working_dir",
 ]
@@ -346,6 +347,37 @@ def redteam() -> pd.DataFrame:
     """
     columns = ["id", "text", "language", "kind", "context", "expected"]
     return pd.DataFrame([dict(row) for row in _redteam()], columns=columns)
+
+
+@functools.cache
+def _redteam_v2() -> tuple[tuple[tuple[str, str], ...], ...]:
+    return tuple(tuple(sorted(row.items())) for row in _read_jsonl("redteam_v2.jsonl"))
+
+
+def redteam_v2(split: Literal["dev", "heldout"] | None = None) -> pd.DataFrame:
+    """The second red-team set (issue 14), written before the layered detector, in two halves.
+
+    Attacks of eight kinds (``role_marker``, ``prompt_extraction``, ``multilingual_override``,
+    ``forwarded_instruction``, ``exfil_link``, ``authority_claim``, ``obfuscation``,
+    ``roleplay_jailbreak``) and benign look-alikes from customer language (kinds starting with
+    ``benign_``). The split is a fixed rule, applied before any rule was written: within each
+    kind the cases are ordered by the SHA-256 of their text, even positions are ``dev``, odd
+    ones ``heldout``. Rules may be developed on ``dev``; ``heldout`` is only measured.
+
+    Columns: ``id`` (``V001`` …), ``split``, ``kind``, ``expected`` (``block`` or ``allow``),
+    ``context`` (also ``tool_result``), ``language``, ``source`` (what inspired the case),
+    ``text``.
+
+    Args:
+        split: ``"dev"`` or ``"heldout"`` for one half; ``None`` for both.
+    """
+    columns = ["id", "split", "kind", "expected", "context", "language", "source", "text"]
+    frame = pd.DataFrame([dict(row) for row in _redteam_v2()], columns=columns)
+    if split is None:
+        return frame
+    if split not in ("dev", "heldout"):
+        raise ValueError(f"Unknown split {split!r}. Use 'dev', 'heldout' or None for both.")
+    return frame[frame["split"] == split].reset_index(drop=True)
 
 
 @functools.cache
