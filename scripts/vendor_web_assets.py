@@ -1,4 +1,4 @@
-"""Copy the two JavaScript files the site and its tests need from npm into the repository.
+"""Copy the JavaScript the site and its tests need from npm into the repository.
 
     python scripts/vendor_web_assets.py           # fetch the pinned versions, copy, write manifests
     python scripts/vendor_web_assets.py --check   # change nothing; exit 1 if a file was altered
@@ -9,6 +9,8 @@ Why vendored, not loaded from a CDN or installed at test time:
   site. Loaded from a CDN (myst-nb's default), a page needs a third-party network to show them
   (and breaks when the CDN does: ipywidgets#3904). Its standalone bundle ``embed.js`` draws
   the standard ipywidgets without RequireJS, so the site needs no other script for it.
+- ``mathjax`` typesets the few formulas (Sphinx loads it from a CDN by default, so they
+  showed as raw TeX offline).
 - ``axe-core`` audits every built page for accessibility in the browser tests. CI and a laptop
   run them offline after ``make setup``, which installs Python packages only.
 
@@ -40,7 +42,11 @@ MANIFEST = "vendored.json"
 
 @dataclass(frozen=True)
 class Package:
-    """Files taken from one npm package: path inside the package -> file name to write."""
+    """Files taken from one npm package: path inside the package -> path to write.
+
+    A key with ``*`` is a glob; its value is then a folder (ending in ``/``) that receives
+    every matching file under its own name.
+    """
 
     name: str
     version: str
@@ -88,6 +94,23 @@ HTML_MANAGER = Vendored(
     add_ipywidgets_license=True,
 )
 
+MATHJAX = Vendored(
+    destination=ROOT / "book" / "_static" / "mathjax-3.2.2",
+    packages=(
+        Package(
+            "mathjax",
+            # Sphinx 7's default mathjax_path is MathJax 3 from a CDN; same major version here.
+            "3.2.2",
+            {
+                "es5/tex-mml-chtml.js": "tex-mml-chtml.js",
+                # MathJax loads its fonts from this path next to the script.
+                "es5/output/chtml/fonts/woff-v2/*.woff": "output/chtml/fonts/woff-v2/",
+                "LICENSE": "LICENSE",
+            },
+        ),
+    ),
+)
+
 AXE_CORE = Vendored(
     destination=ROOT / "tests" / "fixtures" / "axe-core-4.14.1",
     packages=(
@@ -103,11 +126,25 @@ AXE_CORE = Vendored(
     ),
 )
 
-VENDORED = (HTML_MANAGER, AXE_CORE)
+VENDORED = (HTML_MANAGER, MATHJAX, AXE_CORE)
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it, for messages."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _hashes(destination: Path) -> dict[str, str]:
+    """sha256 of every file under ``destination`` but the manifest, by relative posix path."""
+    return {
+        path.relative_to(destination).as_posix(): _sha256(path)
+        for path in sorted(destination.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
 
 
 def _npm_pack(package: Package, scratch: Path) -> tuple[Path, str]:
@@ -156,29 +193,28 @@ def vendor(folder: Vendored, scratch: Path) -> None:
     packages = []
     for package in folder.packages:
         unpacked, integrity = _npm_pack(package, scratch)
-        for source, name in package.files.items():
-            shutil.copyfile(unpacked / source, folder.destination / name)
+        for source, target in package.files.items():
+            matches = sorted(unpacked.glob(source)) if "*" in source else [unpacked / source]
+            if not matches or not matches[0].is_file():
+                sys.exit(f"{package.spec} has no {source}; check the path in this script.")
+            for match in matches:
+                path = folder.destination / (target + match.name if "*" in source else target)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(match, path)
         packages.append(
             {"name": package.name, "version": package.version, "npm_integrity": integrity}
         )
     if folder.add_ipywidgets_license:
         (folder.destination / "LICENSE").write_text(_ipywidgets_license(), encoding="utf-8")
-    manifest = {
-        "packages": packages,
-        "sha256": {
-            path.name: _sha256(path)
-            for path in sorted(folder.destination.iterdir())
-            if path.name != MANIFEST
-        },
-    }
+    manifest = {"packages": packages, "sha256": _hashes(folder.destination)}
     (folder.destination / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-    print(f"{', '.join(p.spec for p in folder.packages)} -> {folder.destination.relative_to(ROOT)}")
+    print(f"{', '.join(p.spec for p in folder.packages)} -> {_shown(folder.destination)}")
 
 
 def problems(folder: Vendored) -> list[str]:
     """What differs between the committed files and their manifest (empty when all match)."""
     manifest_path = folder.destination / MANIFEST
-    where = folder.destination.relative_to(ROOT)
+    where = _shown(folder.destination)
     if not manifest_path.is_file():
         return [f"{where}/{MANIFEST} is missing; run `make vendor`."]
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -190,11 +226,11 @@ def problems(folder: Vendored) -> list[str]:
             f"{where} holds {recorded}, but scripts/vendor_web_assets.py pins {pinned}; "
             "run `make vendor`."
         )
-    on_disk = {p.name for p in folder.destination.iterdir() if p.name != MANIFEST}
-    for name in sorted(on_disk ^ set(manifest["sha256"])):
+    on_disk = _hashes(folder.destination)
+    for name in sorted(set(on_disk) ^ set(manifest["sha256"])):
         found.append(f"{where}/{name} is on disk or in {MANIFEST}, not both; run `make vendor`.")
-    for name in sorted(on_disk & set(manifest["sha256"])):
-        if _sha256(folder.destination / name) != manifest["sha256"][name]:
+    for name in sorted(set(on_disk) & set(manifest["sha256"])):
+        if on_disk[name] != manifest["sha256"][name]:
             found.append(f"{where}/{name} was changed after vendoring; run `make vendor`.")
     return found
 
