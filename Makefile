@@ -82,8 +82,10 @@ notebooks: setup
 
 test: lint unit site-check notebooks
 
+# --all writes every page: Sphinx copies book/_static only when it writes pages, so without it a
+# new or updated vendored file (make vendor) would not reach _build/html until a page changed.
 book: setup
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . -W -n --keep-going --all
 
 # No execution: the slides show the outputs stored in the lessons, like the book.
 slides: setup
