@@ -7,7 +7,9 @@
  * once they appear, after the page has loaded:
  *
  * - a control whose widget shows a label is named by that label (aria-labelledby);
- * - otherwise by the widget's tooltip, or else by its kind and the section it is in.
+ * - otherwise by the widget's tooltip, or else by its kind and the section it is in;
+ * - a tooltip of "null" (ipywidgets 8 writes an unset tooltip so) is removed, so it is
+ *   neither shown on hover nor read out as a description.
  *
  * Loaded with `defer`, only on pages with widgets (_config.yml: nb_ipywidgets_js).
  */
@@ -86,6 +88,7 @@
 
   function nameWidgets() {
     document.querySelectorAll(".widget-subarea").forEach((area) => {
+      area.querySelectorAll('[title="null"]').forEach((el) => el.removeAttribute("title"));
       area.querySelectorAll(CONTROLS).forEach(nameControl);
       area.querySelectorAll("img.widget-image").forEach(nameImage);
     });
