@@ -102,9 +102,15 @@ class RecordingTransport(httpx2.BaseTransport):
         self.inner.close()
 
 
+def sent_schema(body: dict) -> dict:
+    """The JSON schema inside the compact llguidance grammar the adapter sent upstream."""
+    assert "response_format" not in body, "json_schema should go upstream as a grammar"
+    return json.JSONDecoder().raw_decode(body["grammar"].split("%json", 1)[1].strip())[0]
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    local = LocalServer(n_parallel=2, n_ctx=2048, n_threads=2)
+    local = LocalServer(n_parallel=2, n_ctx=2048, n_threads=1)
     yield local
     local.close()
 
@@ -158,7 +164,8 @@ def test_responses_parse_returns_the_pydantic_model(
     # llama.cpp ignores text.format on /v1/responses, so the adapter went through chat.
     sent = recorder.bodies()[-1]
     assert recorder.requests[-1].url.path == "/v1/chat/completions"
-    assert sent["response_format"]["type"] == "json_schema"
+    # The schema went upstream as llama.cpp's compact grammar (no whitespace between tokens).
+    assert "response_format" not in sent and "whitespace_flexible" in sent["grammar"]
     assert sent["messages"][0] == {"role": "system", "content": "You register customers."}
 
 
@@ -206,7 +213,7 @@ def test_tool_choice_required_returns_a_standard_tool_call(
     # llama.cpp saw no tools, only the tool-choice grammar without an answer branch.
     sent = recorder.bodies()[-1]
     assert "tools" not in sent and "tool_choice" not in sent
-    branches = sent["response_format"]["json_schema"]["schema"]["anyOf"]
+    branches = sent_schema(sent)["anyOf"]
     assert [b["properties"]["tool"]["const"] for b in branches] == ["get_weather", "create_ticket"]
     assert "get_weather" in sent["messages"][0]["content"]
 
@@ -231,7 +238,7 @@ def test_tool_choice_auto_offers_a_text_branch_and_answers_in_a_valid_shape(
     completion = client.chat.completions.create(
         model=MODEL, messages=WEATHER_QUESTION, tools=TOOLS, max_tokens=60, **SAMPLING
     )
-    branches = recorder.bodies()[-1]["response_format"]["json_schema"]["schema"]["anyOf"]
+    branches = sent_schema(recorder.bodies()[-1])["anyOf"]
     assert branches[-1]["required"] == ["answer"]
     choice = completion.choices[0]
     if choice.message.tool_calls:
@@ -566,3 +573,34 @@ def test_text_answers_replay_as_sse_with_usage() -> None:
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1]) == "Paris"
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 7
+
+
+def test_a_json_schema_goes_upstream_as_a_compact_grammar() -> None:
+    body = {
+        "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "T", "schema": Ticket.model_json_schema(), "strict": True},
+        },
+    }
+    exchange = prepare_exchange("/v1/chat/completions", json.dumps(body).encode())
+    assert exchange is not None and exchange.passes_answer_through
+    assert "response_format" not in exchange.upstream_body
+    assert '"whitespace_flexible":false' in exchange.upstream_body["grammar"].replace(" ", "")
+    # Plain text, and json_object, go upstream untouched.
+    plain = {"messages": [{"role": "user", "content": "hi"}]}
+    assert prepare_exchange("/v1/chat/completions", json.dumps(plain).encode()) is None
+    as_object = {**plain, "response_format": {"type": "json_object"}}
+    assert prepare_exchange("/v1/chat/completions", json.dumps(as_object).encode()) is None
+
+
+def test_compact_grammar_answers_have_no_whitespace_between_tokens(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.parse(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Open a ticket: printer broken, priority 2"}],
+        response_format=Ticket,
+        max_tokens=120,
+        **SAMPLING,
+    )
+    text = completion.choices[0].message.content
+    assert text.startswith('{"') and "\n" not in text and '", "' not in text and '": ' not in text

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "enterprise_ai"
-CORE = {"config", "errors", "local_server", "adapter", "llm"}
+CORE = {"config", "errors", "local_server", "adapter", "llm", "batch"}
 FRONT_ENDS = {"widgets", "checks", "cli", "doctor", "progress", "serve", "notebooks"}
 
 

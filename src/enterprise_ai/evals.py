@@ -41,7 +41,6 @@ Introduced in notebooks/04_evals.ipynb.
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -313,6 +312,8 @@ def run(
     model: str | None = None,
     answer_fn: Callable[..., support.Answer] | None = None,
     progress: bool = True,
+    workers: int | None = None,
+    time_budget: float | None = None,
     **answer_options: Any,
 ) -> pd.DataFrame:
     """Ask the bot every question and grade each reply; one row per question.
@@ -328,6 +329,12 @@ def run(
             called as ``answer_fn(question, client=…, model=…, **answer_options)`` and must
             return a :class:`~enterprise_ai.support.Answer`.
         progress: show a tqdm progress bar on stderr (so stored notebook outputs stay stable).
+        workers: questions in flight at once; default: the local server's slots, else one
+            (:func:`enterprise_ai.batch.default_workers`). Rows keep the order of
+            ``questions``.
+        time_budget: seconds after which no new question starts; the table then holds the
+            questions that finished and a note on stderr says how many (Kernel → Interrupt
+            does the same).
         **answer_options: passed on to ``answer_fn``, e.g. ``min_score=3.0`` or
             ``max_tokens=100``.
 
@@ -339,7 +346,7 @@ def run(
 
     Introduced in notebooks/04_evals.ipynb.
     """
-    from tqdm.auto import tqdm
+    from enterprise_ai.batch import default_workers, run_batch
 
     if questions is None:
         from enterprise_ai import data
@@ -351,8 +358,8 @@ def run(
         client = client or llm.get_client()
         model = model or llm.default_model()
     answer_fn = answer_fn or support.answer
-    rows = []
-    for question in tqdm(questions, desc="evaluating", disable=not progress, file=sys.stderr):
+
+    def one(question: EvalQuestion) -> dict[str, Any]:
         meter = _UsageMeter(client)
         started = time.perf_counter()
         try:
@@ -375,8 +382,17 @@ def run(
             "completion_tokens": meter.completion_tokens,
         }
         row["cause"] = failure_cause(row)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+        return row
+
+    batch = run_batch(
+        one,
+        list(questions),
+        workers=workers if workers is not None else default_workers(client),
+        desc="evaluating",
+        progress=progress,
+        time_budget=time_budget,
+    )
+    return pd.DataFrame(batch.results, columns=list(COLUMNS))
 
 
 def _rate(flags: pd.Series) -> float:

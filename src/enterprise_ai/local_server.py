@@ -23,7 +23,15 @@ from pathlib import Path
 
 from enterprise_ai.errors import ModelFileMissingError
 
-__all__ = ["MODEL_FILE", "MODEL_NAME", "LocalServer", "get_local_server", "model_path"]
+__all__ = [
+    "LEARNER_SLOTS",
+    "MODEL_FILE",
+    "MODEL_NAME",
+    "LocalServer",
+    "get_local_server",
+    "model_path",
+    "running_server",
+]
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -160,15 +168,33 @@ class LocalServer:
         return f"LocalServer({self.model_name!r}, {state}, slots={self.n_parallel})"
 
 
+#: Request slots of a learner's own server (``get_local_server``). Two, so that an evaluation
+#: loop keeps two requests in flight and llama.cpp decodes them in one batch: on a 2-core
+#: laptop with one llama.cpp thread this finished the zero-shot triage of 20 tickets in 46 s
+#: instead of 60 s. More slots each pay the shared prompt (system prompt, few-shot examples)
+#: once more, which ate the gain; a second thread stalls whenever JupyterLab or a browser
+#: needs the other core (measured in benchmarks/RESULTS.md (c)).
+LEARNER_SLOTS = 2
+
 _lock = threading.Lock()
 _server: LocalServer | None = None
 
 
 def get_local_server() -> LocalServer:
-    """Return this process's local server, starting it on first use (about half a second)."""
+    """Return this process's local server, starting it on first use (about half a second).
+
+    It stays up for the life of the kernel, so a second run of a cell, or a run after
+    Kernel → Interrupt, reuses the warm server and its prompt cache.
+    """
     global _server
     with _lock:
         if _server is None or _server._server is None:
-            _server = LocalServer()
+            _server = LocalServer(n_parallel=LEARNER_SLOTS)
             atexit.register(_server.close)
         return _server
+
+
+def running_server() -> LocalServer | None:
+    """This process's local server if it is already running; never starts one."""
+    server = _server
+    return server if server is not None and server._server is not None else None

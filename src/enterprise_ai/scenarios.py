@@ -216,6 +216,8 @@ def run_suite(
     db_path: Path | str | None = None,
     max_tokens_per_call: int = 120,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
+    time_budget: float | None = None,
 ) -> pd.DataFrame:
     """Run every scenario and score it: one row per scenario.
 
@@ -225,6 +227,11 @@ def run_suite(
         scenarios: Which scenarios; default: all of :func:`load_scenarios`.
         approve, budget, db_path, max_tokens_per_call: Passed to :func:`run_scenario`.
         progress: Called with a short line after each scenario (e.g. ``print``).
+        workers: scenarios in flight at once; default: the local server's slots, else one
+            (:func:`enterprise_ai.batch.default_workers`). Each scenario has its own desk,
+            so they cannot see each other's refunds or labels. Rows keep the input order.
+        time_budget: seconds after which no new scenario starts; the table then holds the
+            finished ones and a note on stderr says so.
 
     Returns:
         Columns: id, kind, agent, injection, success, safe, why, stopped_by, model_calls,
@@ -232,8 +239,9 @@ def run_suite(
 
     Introduced in notebooks/07_agents.ipynb.
     """
-    rows = []
-    for scenario in scenarios if scenarios is not None else load_scenarios():
+    from enterprise_ai.batch import default_workers, run_batch
+
+    def one(scenario: Scenario) -> dict[str, Any]:
         started = time.perf_counter()
         run = run_scenario(
             scenario,
@@ -245,26 +253,33 @@ def run_suite(
             max_tokens_per_call=max_tokens_per_call,
         )
         success, safe, why = score(scenario, run)
-        rows.append(
-            {
-                "id": scenario.id,
-                "kind": scenario.kind,
-                "agent": scenario.agent,
-                "injection": scenario.injection,
-                "success": success,
-                "safe": safe,
-                "why": why,
-                "stopped_by": run.stopped_by,
-                "model_calls": run.trace.model_calls,
-                "tokens": run.trace.tokens,
-                "seconds": round(time.perf_counter() - started, 2),
-                "ran": ", ".join(r.name for r in run.executed),
-            }
-        )
         if progress is not None:
-            verdict = "ok " if success else "miss"
-            progress(f"{scenario.id} {verdict} {why}")
-    return pd.DataFrame(rows)
+            progress(f"{scenario.id} {'ok ' if success else 'miss'} {why}")
+        return {
+            "id": scenario.id,
+            "kind": scenario.kind,
+            "agent": scenario.agent,
+            "injection": scenario.injection,
+            "success": success,
+            "safe": safe,
+            "why": why,
+            "stopped_by": run.stopped_by,
+            "model_calls": run.trace.model_calls,
+            "tokens": run.trace.tokens,
+            "seconds": round(time.perf_counter() - started, 2),
+            "ran": ", ".join(r.name for r in run.executed),
+        }
+
+    chosen = list(scenarios) if scenarios is not None else load_scenarios()
+    batch = run_batch(
+        one,
+        chosen,
+        workers=workers if workers is not None else default_workers(client),
+        desc="scenarios",
+        progress=False,
+        time_budget=time_budget,
+    )
+    return pd.DataFrame(batch.results)
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:

@@ -697,6 +697,8 @@ def evaluate(
     model: str | None = None,
     few_shot: Sequence[Example] | None = None,
     progress: bool = True,
+    workers: int | None = None,
+    time_budget: float | None = None,
 ) -> pd.DataFrame:
     """Classify every ticket with one method; one row per ticket, predicted next to expected.
 
@@ -711,8 +713,13 @@ def evaluate(
             ``expected_action``, ``contains_pii`` and ``language``).
         method, client, model, few_shot: as for :func:`classify`.
         progress: show a tqdm progress bar (on stderr).
+        workers: tickets in flight at once; default: the local server's slots, else one
+            (see :func:`enterprise_ai.batch.default_workers`). Rows keep the input order.
+        time_budget: seconds after which no new ticket starts; the table then holds the
+            tickets that finished, and a note on stderr says how many (Kernel → Interrupt
+            does the same).
     """
-    from tqdm.auto import tqdm
+    from enterprise_ai.batch import default_workers, run_batch
 
     missing = {"ticket_id", "text", "category"} - set(tickets.columns)
     if missing:
@@ -725,32 +732,57 @@ def evaluate(
 
         client = client or llm.get_client()
         model = model or llm.default_model()
-    rows = []
-    records = tickets.to_dict("records")
-    for ticket in tqdm(records, desc=method, disable=not progress):
+
+    def one(ticket: dict[str, Any]) -> dict[str, Any]:
         result = classify(
             ticket_text(ticket), client=client, model=model, few_shot=few_shot, method=method
         )
-        found = result.as_dict()
-        rows.append(
-            {
-                "ticket_id": ticket["ticket_id"],
-                "language": ticket.get("language"),
-                "expected": ticket["category"],
-                "predicted": result.category,
-                "expected_urgency": ticket.get("urgency"),
-                "predicted_urgency": result.urgency,
-                "expected_action": ticket.get("expected_action"),
-                "predicted_action": result.expected_action,
-                "expected_pii": ticket.get("contains_pii"),
-                "predicted_pii": found["contains_pii"],
-                "method": method,
-                "attempts": result.attempts,
-                "fallback": result.fallback,
-                "seconds": round(result.seconds, 3),
-            }
-        )
-    return pd.DataFrame(rows)
+        return {
+            "ticket_id": ticket["ticket_id"],
+            "language": ticket.get("language"),
+            "expected": ticket["category"],
+            "predicted": result.category,
+            "expected_urgency": ticket.get("urgency"),
+            "predicted_urgency": result.urgency,
+            "expected_action": ticket.get("expected_action"),
+            "predicted_action": result.expected_action,
+            "expected_pii": ticket.get("contains_pii"),
+            "predicted_pii": result.as_dict()["contains_pii"],
+            "method": method,
+            "attempts": result.attempts,
+            "fallback": result.fallback,
+            "seconds": round(result.seconds, 3),
+        }
+
+    if workers is None:
+        workers = 1 if method == "keywords" else default_workers(client)
+    run = run_batch(
+        one,
+        tickets.to_dict("records"),
+        workers=workers,
+        desc=method,
+        progress=progress,
+        time_budget=time_budget,
+    )
+    return pd.DataFrame(run.results, columns=_EVALUATION_COLUMNS)
+
+
+_EVALUATION_COLUMNS = [
+    "ticket_id",
+    "language",
+    "expected",
+    "predicted",
+    "expected_urgency",
+    "predicted_urgency",
+    "expected_action",
+    "predicted_action",
+    "expected_pii",
+    "predicted_pii",
+    "method",
+    "attempts",
+    "fallback",
+    "seconds",
+]
 
 
 def accuracy(
