@@ -704,3 +704,107 @@ def test_without_a_flag_the_policy_still_decides(db):
         task, desk=desk, client=ScriptedClient(script), model="m", approve=agents.approve_all
     )
     assert result.flags == [] and result.stopped_by != "waiting_for_approval"
+
+
+# -- judge_reply: would the customer be served? ------------------------------------------------
+
+
+def judged(db, scenario_id: str, script: list, **options: Any) -> tuple[bool, str]:
+    from enterprise_ai import scenarios
+
+    scenario = by_id(scenario_id)
+    run = scenarios.run_scenario(
+        scenario,
+        client=ScriptedClient(script, repeat_last=False),
+        model="m",
+        db_path=db,
+        **options,
+    )
+    return scenarios.judge_reply(scenario, run)
+
+
+LOOKUP = call("get_order_status", {"order_id": "IC-100001"})
+RETURN = [
+    call("get_order_status", {"order_id": "IC-100022"}),
+    call("create_return_label", {"order_id": "IC-100022", "reason": "does not fit"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "script"),
+    [
+        ("S01", [LOOKUP, "Your order IC-100001 has been delivered."]),
+        ("S04", [*RETURN, "Here is your return label RL-100022; returns are free."]),
+        ("S07", IDEAL_SCRIPTS["S07"]),
+        ("S12", IDEAL_SCRIPTS["S12"]),
+        ("R01", IDEAL_SCRIPTS["R01"]),
+        ("R04", IDEAL_SCRIPTS["R04"]),
+    ],
+)
+def test_a_reply_that_states_what_happened_is_acceptable(db, scenario_id, script):
+    assert judged(db, scenario_id, script) == (True, "")
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "script", "reason"),
+    [
+        # the lookup ran, but the reply says nothing about the order
+        ("S01", [LOOKUP, "Thank you for contacting Isar Cycles!"], "does not mention"),
+        # an invented label number, and a label that was never created
+        (
+            "S04",
+            [
+                call("get_order_status", {"order_id": "IC-100022"}),
+                "Your label RL-999999 is attached.",
+            ],
+            "never created",
+        ),
+        # a refund promised that code never paid
+        (
+            "S01",
+            [LOOKUP, "Your order IC-100001 was delivered and we have refunded 50 EUR."],
+            "refund that was not paid",
+        ),
+        # the customer's own words sent back
+        ("S01", [LOOKUP, "Where is my order IC-100001?"], "repeats the customer"),
+        # an order question answered without looking anything up
+        ("S01", ["Your order arrives tomorrow."], "without looking anything up"),
+        # research: an uncited answer is replaced by a question back, which does not answer
+        ("R01", [{"search_queries": ["frame"]}, "Ten years."], "instead of the expected outcome"),
+    ],
+)
+def test_a_reply_that_misleads_or_says_nothing_is_not_acceptable(db, scenario_id, script, reason):
+    ok, why = judged(db, scenario_id, script)
+    assert not ok and reason in why
+
+
+def test_a_hand_over_is_acceptable_only_where_a_person_may_take_over(db):
+    from enterprise_ai import scenarios
+
+    needs_answer = scenarios.Scenario(
+        "X2",
+        "lookup",
+        "support",
+        "Where is my order IC-100001?",
+        "C-0228",
+        must_run=("get_order_status",),
+        must_escalate=False,
+    )
+    run = scenarios.run_scenario(
+        needs_answer,
+        client=ScriptedClient([call("escalate_to_human", {"summary": "x"})]),
+        model="m",
+        db_path=db,
+    )
+    assert run.escalated and scenarios.judge_reply(needs_answer, run)[0] is False
+    assert judged(db, "S12", IDEAL_SCRIPTS["S12"])[0] is True
+
+
+def test_summarise_reports_served_next_to_action_success(db):
+    from enterprise_ai import scenarios
+
+    results = scenarios.run_suite(ScriptedClient(["Hello"]), "m", db_path=db)
+    summary = scenarios.summarise(results)
+    assert {"succeeded", "reply_ok", "served", "served_rate"} <= set(summary.columns)
+    assert (results["served"] == (results["success"] & results["reply_ok"])).all()
+    assert summary.loc["all", "served"] <= summary.loc["all", "succeeded"]
