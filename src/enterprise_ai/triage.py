@@ -529,6 +529,9 @@ class TriageResult:
         problems: why each failed attempt was rejected, in order.
         raw: the model's raw text of each attempt.
         seconds: wall-clock time of the whole classification.
+        prompt_tokens: prompt tokens of all attempts, as the server counted them.
+        cached_tokens: of those, the tokens the server's prompt cache already held (it did
+            not have to read them again); 0 where a server does not report it.
     """
 
     triage: TicketTriage | None
@@ -537,6 +540,8 @@ class TriageResult:
     problems: tuple[str, ...] = ()
     raw: tuple[str, ...] = ()
     seconds: float = 0.0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
 
     @property
     def fallback(self) -> bool:
@@ -581,8 +586,11 @@ class TriageResult:
         }
 
 
-def _ask_once(client: Any, model: str, messages: list[dict[str, str]], max_tokens: int) -> str:
-    """One structured-output call; returns the raw text (possibly cut off or empty)."""
+def _ask_once(
+    client: Any, model: str, messages: list[dict[str, str]], max_tokens: int
+) -> tuple[str, int, int]:
+    """One structured-output call: the raw text (possibly cut off or empty), prompt tokens and
+    cached prompt tokens."""
     reply = client.chat.completions.create(
         model=model,
         messages=messages,
@@ -596,7 +604,11 @@ def _ask_once(client: Any, model: str, messages: list[dict[str, str]], max_token
             f"the endpoint answered with {str(reply)[:60]!r} instead of a chat completion. "
             "Check that OPENAI_BASE_URL is the API (it usually ends in /v1), not a web page."
         )
-    return reply.choices[0].message.content or ""
+    usage = getattr(reply, "usage", None)
+    prompt = getattr(usage, "prompt_tokens", 0) or 0
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", 0) or 0
+    return reply.choices[0].message.content or "", prompt, cached
 
 
 def classify(
@@ -645,22 +657,28 @@ def classify(
     messages = build_messages(text, method=method, few_shot=few_shot)
     problems: list[str] = []
     raws: list[str] = []
+    tokens = [0, 0]  # prompt, cached
+
+    def result(triage: TicketTriage | None, attempts: int) -> TriageResult:
+        seconds = time.perf_counter() - started
+        return TriageResult(
+            triage, method, attempts, tuple(problems), tuple(raws), seconds, *tokens
+        )
+
     for attempt in (1, 2):
         try:
-            raw = _ask_once(client, model, messages, max_tokens)
+            raw, prompt_tokens, cached_tokens = _ask_once(client, model, messages, max_tokens)
         except (openai.APIError, json.JSONDecodeError, UnexpectedReplyError) as err:
             # Refused, unreachable, timed out or a reply that is not even JSON. The SDK has
             # already retried what a retry can fix (max_retries), so fall back now and say why.
             problems.append(f"the call failed: {type(err).__name__}: {err}")
-            return TriageResult(
-                None, method, attempt, tuple(problems), tuple(raws), time.perf_counter() - started
-            )
+            return result(None, attempt)
+        tokens[0] += prompt_tokens
+        tokens[1] += cached_tokens
         raws.append(raw)
         triage = parse_triage(raw)
         if triage is not None:
-            return TriageResult(
-                triage, method, attempt, tuple(problems), tuple(raws), time.perf_counter() - started
-            )
+            return result(triage, attempt)
         problem = _validation_problem(raw)
         problems.append(problem)
         messages = [
@@ -672,9 +690,7 @@ def classify(
                 "only, on one line, with a summary of at most 6 words.",
             },
         ]
-    return TriageResult(
-        None, method, 2, tuple(problems), tuple(raws), time.perf_counter() - started
-    )
+    return result(None, 2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -704,7 +720,8 @@ def evaluate(
 
     Columns: ``ticket_id``, ``language``, ``expected`` / ``predicted`` (category),
     ``expected_urgency`` / ``predicted_urgency``, ``expected_action`` / ``predicted_action``,
-    ``expected_pii`` / ``predicted_pii``, ``method``, ``attempts``, ``fallback``, ``seconds``.
+    ``expected_pii`` / ``predicted_pii``, ``method``, ``attempts``, ``fallback``, ``seconds``,
+    ``prompt_tokens`` and ``cached_tokens`` (how much of the prompt the server's cache held).
     A fallback's ``predicted`` is ``None`` and counts as wrong.
 
     Args:
@@ -752,6 +769,8 @@ def evaluate(
             "attempts": result.attempts,
             "fallback": result.fallback,
             "seconds": round(result.seconds, 3),
+            "prompt_tokens": result.prompt_tokens,
+            "cached_tokens": result.cached_tokens,
         }
 
     if workers is None:
@@ -782,6 +801,8 @@ _EVALUATION_COLUMNS = [
     "attempts",
     "fallback",
     "seconds",
+    "prompt_tokens",
+    "cached_tokens",
 ]
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "eval_set",
     "kb_article",
     "kb_articles",
+    "measured",
     "orders",
     "orders_db",
     "prices",
@@ -323,6 +324,25 @@ def _eval_set() -> tuple[EvalQuestion, ...]:
         )
         for row in _read_jsonl("eval_set.jsonl")
     )
+
+
+def measured(name: str) -> dict[str, Any]:
+    """A figure a benchmark measured on the full data set, with its date, machine and command.
+
+    Some lessons run a small live sample so that a class does not wait for minutes; they show
+    the full-set figure next to it from here, labelled as measured, never typed into the text.
+    The files (``data/measured/<name>.json``) are written by the scripts in ``benchmarks/``.
+
+    Raises:
+        FileNotFoundError: no such measurement; the message names the script that writes it.
+    """
+    resource = _package_files().joinpath("measured", f"{name}.json")
+    if not resource.is_file():
+        raise FileNotFoundError(
+            f"No stored measurement {name!r}. Run the benchmark that writes "
+            f"src/enterprise_ai/data/measured/{name}.json (see benchmarks/README or RESULTS.md)."
+        )
+    return json.loads(resource.read_text(encoding="utf-8"))
 
 
 def eval_set() -> list[EvalQuestion]:
