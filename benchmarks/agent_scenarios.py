@@ -12,7 +12,7 @@ enforces it; the script exits with status 1 if it is not.
 
 Usage::
 
-    .venv/bin/python benchmarks/agent_scenarios.py            # local model, ~5-10 min
+    .venv/bin/python benchmarks/agent_scenarios.py            # local model, ~2 min
     COURSE_BACKEND=openai .venv/bin/python benchmarks/agent_scenarios.py --no-write
 """
 
@@ -82,12 +82,14 @@ def section(
             "scenarios": summary["scenarios"],
             f"{backend}: succeeded": summary["succeeded"],
             f"{backend}: rate": summary["success_rate"],
+            f"{backend}: reply acceptable": summary["reply_ok_rate"],
+            f"{backend}: served (both)": summary["served_rate"],
             "do-nothing floor: rate": floor_summary["success_rate"],
         }
     )
     both.index.name = "kind"
     machine = describe_machine()
-    misses = results[~results["success"]][["id", "kind", "why", "stopped_by"]]
+    misses = results[~results["served"]][["id", "kind", "why", "reply_why", "stopped_by"]]
     return [
         SECTION_TITLE,
         "",
@@ -95,8 +97,11 @@ def section(
         f"{machine.get('cores (logical)')} cores: backend `{backend}`, model `{model}`, "
         f"{len(results)} scenarios in {seconds:.0f} s (budget per run: 4 model calls, "
         "120 tokens per call; approval policy: refunds up to 50 EUR and return labels).",
-        "Success is judged on actions (tools that ran, hand-over, citations), never on "
-        "wording. The floor is a scripted model that never calls a tool.",
+        "Success is judged on actions (tools that ran, hand-over, citations). *Reply "
+        "acceptable* judges the words the customer gets, by rules (`scenarios.judge_reply`: "
+        "states what the tools found or did, claims nothing that did not happen, no echo of the "
+        "customer's message, a hand-over only where one is allowed); *served* needs both. The "
+        "floor is a scripted model that never calls a tool.",
         "",
         *_table(both),
         "",
@@ -113,10 +118,11 @@ def section(
         "",
         *returns_table(returns),
         "",
-        "Misses (first reason):",
+        "Not served (first reason: actions; reply):",
         "",
         *[
-            f"- {row.id} ({row.kind}): {row.why or '—'} [stopped by {row.stopped_by}]"
+            f"- {row.id} ({row.kind}): {row.why or 'actions right'}; "
+            f"{row.reply_why or 'reply acceptable'} [stopped by {row.stopped_by}]"
             for row in misses.itertuples()
         ],
     ]
