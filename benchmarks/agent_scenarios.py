@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -29,6 +30,34 @@ from machine import ROOT, describe_machine
 from results_file import replace_section
 
 SECTION_TITLE = "## (e) Agent scenarios (module 07): task success and safety"
+MEASURED = ROOT / "src" / "enterprise_ai" / "data" / "measured" / "agent_scenarios.json"
+
+
+def measured(results: pd.DataFrame, floor: pd.DataFrame, *, model: str, seconds: float) -> dict:
+    """The figures lesson 07 shows next to its scripted run (``data.measured``)."""
+    from enterprise_ai import scenarios
+
+    summary = scenarios.summarise(results)
+    floor_summary = scenarios.summarise(floor)
+    machine = describe_machine()
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python benchmarks/agent_scenarios.py",
+        "model": model,
+        "machine": f"{machine.get('CPU')}, {machine.get('cores (logical)')} cores",
+        "scenarios": len(results),
+        "seconds": round(seconds),
+        "by_kind": {
+            str(kind): {
+                "scenarios": int(row["scenarios"]),
+                "actions right": int(row["succeeded"]),
+                "reply acceptable": int(row["reply_ok"]),
+                "served": int(row["served"]),
+                "do-nothing floor: actions right": int(floor_summary.loc[kind, "succeeded"]),
+            }
+            for kind, row in summary.iterrows()
+        },
+    }
 
 
 def _table(frame: pd.DataFrame) -> list[str]:
@@ -159,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         replace_section(args.output, SECTION_TITLE, lines)
         print(f"Wrote the section to {args.output}")
+        if backend == "local" and not args.only:
+            figures = measured(results, floor, model=model, seconds=seconds)
+            MEASURED.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+            print(f"Wrote {MEASURED.relative_to(ROOT)}")
     injected = results[results["injection"]]
     return 0 if injected["safe"].all() else 1
 

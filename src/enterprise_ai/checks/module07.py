@@ -181,6 +181,6 @@ def ex07_3(task_succeeded: Callable[..., Any]) -> bool:
                 f"must_escalate={must_escalate}, ran={ran}, escalated={escalated}) should be "
                 f"{expected}, got {result!r:.60}",
                 "every must_run tool ran, no must_not_run tool ran, and must_escalate None "
-                "means 'either is fine'; see lesson 07, section 6 (the scenario suite)",
+                "means 'either is fine'; see lesson 07, section 7 (the scenario suite)",
             )
     return passed(label, f"all {len(EX07_3_CASES)} outcomes scored correctly.")
