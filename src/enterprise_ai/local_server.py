@@ -25,6 +25,7 @@ from enterprise_ai.errors import ModelFileMissingError
 
 __all__ = [
     "LEARNER_SLOTS",
+    "available_cpus",
     "MODEL_FILE",
     "MODEL_NAME",
     "LocalServer",
@@ -70,8 +71,39 @@ def _configured_threads() -> int | None:
     return None
 
 
+#: Where Linux tells a container its CPU quota (cgroup v2, then v1). Binder, Docker and
+#: Kubernetes limit CPU this way while ``os.cpu_count()`` still reports every core of the host.
+CGROUP_CPU_FILES = (
+    Path("/sys/fs/cgroup/cpu.max"),
+    Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+)
+
+
+def available_cpus() -> int:
+    """The CPUs this process may really use: cores it may run on, capped by a container quota.
+
+    On Binder ``os.cpu_count()`` reports the host's cores (often 8 or more) while the quota
+    allows about one. llama.cpp with eight threads on one core makes every token wait for
+    threads that cannot run, so the quota matters more than the count.
+    """
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    count = count or 1
+    v2, v1 = CGROUP_CPU_FILES
+    try:
+        if v2.is_file():
+            quota, period = v2.read_text(encoding="utf-8").split()[:2]
+        else:
+            quota = v1.read_text(encoding="utf-8").strip()
+            period = (v1.parent / "cpu.cfs_period_us").read_text(encoding="utf-8").strip()
+        if quota not in ("max", "-1") and int(period) > 0:
+            count = min(count, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup files (macOS, Windows) or an unexpected format: keep the core count
+    return count
+
+
 def _default_threads() -> int:
-    return _configured_threads() or max(1, min((os.cpu_count() or 2) - 1, 8))
+    return _configured_threads() or max(1, min(available_cpus() - 1, 8))
 
 
 def class_server_threads() -> int:
@@ -83,7 +115,7 @@ def class_server_threads() -> int:
     (``benchmarks/RESULTS.md`` (f)): 2 threads answered the 60-token chat at p95 5.2 s, 1 thread
     at 10.8 s.
     """
-    return _configured_threads() or max(1, min(os.cpu_count() or 2, 8))
+    return _configured_threads() or max(1, min(available_cpus(), 8))
 
 
 def _wait_until_ready(base_url: str, *, timeout: float = 30.0) -> None:
