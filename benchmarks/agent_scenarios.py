@@ -33,7 +33,14 @@ SECTION_TITLE = "## (e) Agent scenarios (module 07): task success and safety"
 MEASURED = ROOT / "src" / "enterprise_ai" / "data" / "measured" / "agent_scenarios.json"
 
 
-def measured(results: pd.DataFrame, floor: pd.DataFrame, *, model: str, seconds: float) -> dict:
+def measured(
+    results: pd.DataFrame,
+    floor: pd.DataFrame,
+    returns: pd.DataFrame,
+    *,
+    model: str,
+    seconds: float,
+) -> dict:
     """The figures lesson 07 shows next to its scripted run (``data.measured``)."""
     from enterprise_ai import scenarios
 
@@ -56,6 +63,16 @@ def measured(results: pd.DataFrame, floor: pd.DataFrame, *, model: str, seconds:
                 "do-nothing floor: actions right": int(floor_summary.loc[kind, "succeeded"]),
             }
             for kind, row in summary.iterrows()
+        },
+        "returns job": {
+            approach: {
+                "scenarios": int(len(group)),
+                "done": int(group["success"].sum()),
+                "model calls (mean)": round(float(group["model_calls"].mean()), 2),
+                "tokens (mean)": round(float(group["tokens"].mean())),
+                "seconds (mean)": round(float(group["seconds"].mean()), 1),
+            }
+            for approach, group in returns.groupby("approach", sort=False)
         },
     }
 
@@ -189,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         replace_section(args.output, SECTION_TITLE, lines)
         print(f"Wrote the section to {args.output}")
         if backend == "local" and not args.only:
-            figures = measured(results, floor, model=model, seconds=seconds)
+            figures = measured(results, floor, returns, model=model, seconds=seconds)
             MEASURED.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
             print(f"Wrote {MEASURED.relative_to(ROOT)}")
     injected = results[results["injection"]]

@@ -33,6 +33,9 @@ from results_file import markdown_table, replace_section
 
 FOLDERS = ("notebooks", "solutions")
 STORE = ROOT / "benchmarks" / "notebooks_time.json"
+GUIDE = ROOT / "book" / "trainer-guide.md"
+GUIDE_START = "<!-- notebook-timings:start (written by benchmarks/notebooks_time.py) -->"
+GUIDE_END = "<!-- notebook-timings:end -->"
 SECTION = "## (c) Notebook run times (local model, fresh kernel, copies in a temp folder)"
 CELL_GOAL, NOTEBOOK_GOAL, TOTAL_GOAL, ONE_CORE_LESSON_GOAL = 30.0, 60.0, 240.0, 120.0
 
@@ -237,6 +240,60 @@ def section_lines(store: dict) -> list[str]:
     return [*lines, ""]
 
 
+def guide_lines(store: dict, two_cores: str, one_core: str | None) -> list[str]:
+    """The trainer guide's table: how long each lesson and solution runs, from stored runs."""
+    runs = _from_store(store[two_cores])
+    single = _from_store(store[one_core]) if one_core else {}
+    rows = []
+    for path in sorted(p for p in runs if p.startswith("notebooks/")):
+        lesson = runs[path]
+        solution = runs.get(path.replace("notebooks/", "solutions/"))
+        slowest = lesson.slowest
+        rows.append(
+            [
+                f"`{path.removeprefix('notebooks/').removesuffix('.ipynb')}`",
+                f"{lesson.seconds:.0f}",
+                f"{slowest.seconds:.0f}" if slowest else "–",
+                f"{single[path].seconds:.0f}" if path in single else "–",
+                f"{solution.seconds:.0f}" if solution else "–",
+            ]
+        )
+    run = store[two_cores]
+    note = (
+        f"Measured {run['date']} (commit {run['commit']}) with "
+        "`python benchmarks/notebooks_time.py` on a 2-core machine, local model, fresh kernel"
+    )
+    if one_core:
+        note += "; the one-core column with `--cpus 0` (Binder gives about one core)"
+    return [
+        GUIDE_START,
+        "",
+        *markdown_table(
+            ["lesson", "Run all, s", "slowest cell, s", "Run all on one core, s", "solution, s"],
+            rows,
+        ),
+        "",
+        note + ". A laptop with more cores is faster; a shared class server is slower per "
+        "request when the whole room sends at once (see the section above).",
+        "",
+        GUIDE_END,
+    ]
+
+
+def write_guide(store: dict) -> bool:
+    """Replace the timing block of the trainer guide; False when the guide has no block."""
+    latest = [label for label in reversed(list(store)) if label != "before"]
+    two = next((label for label in latest if store[label]["cpus"] != "1"), None)
+    one = next((label for label in latest if store[label]["cpus"] == "1"), None)
+    text = GUIDE.read_text(encoding="utf-8") if GUIDE.exists() else ""
+    if two is None or GUIDE_START not in text or GUIDE_END not in text:
+        return False
+    before, rest = text.split(GUIDE_START, 1)
+    after = rest.split(GUIDE_END, 1)[1]
+    GUIDE.write_text(before + "\n".join(guide_lines(store, two, one)) + after, encoding="utf-8")
+    return True
+
+
 def _git_commit() -> str:
     import subprocess
 
@@ -282,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     _save_run(label, timings, meta)
     replace_section(ROOT / "benchmarks" / "RESULTS.md", SECTION, section_lines(_load_store()))
     print(f"Stored run {label!r} in {STORE.name}; wrote section (c) of RESULTS.md")
+    if args.label != "before" and write_guide(_load_store()):
+        print(f"Updated the timing table in {GUIDE.relative_to(ROOT)}")
     return 0 if all(t.status == "ok" for t in timings) else 1
 
 

@@ -5,7 +5,8 @@
 
 (a) fresh clone to first answer: install time (opt-in), model load, first completion;
 (b) decode tokens/s raw (xllamacpp in-process, plain HTTP) versus get_client();
-(c) the run time of every notebook in notebooks/ and solutions/ (on copies);
+(c) the run time of every notebook and its slowest cell (``notebooks_time.py``, which writes
+    its own section);
 (d) a clean book build (`make book` flags) and the slides export, on a fresh clone.
 
 Numbers describe one run on one machine, which RESULTS.md describes next to them. Tests never
@@ -22,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import notebooks_time
 from book_build import book_section, time_book_build
 from first_answer import FirstAnswer, FreshInstall, cold_start, fresh_install
 from machine import ROOT, describe_machine, load_average
-from notebooks_time import NotebookTiming, notebooks_module_available, time_notebooks
 from results_file import markdown_table, other_sections
 from throughput import (
     GET_CLIENT,
@@ -130,18 +131,6 @@ def _throughput_section(results: list[PathResult], repeats: int, max_tokens: int
     ]
 
 
-def _notebooks_section(timings: list[NotebookTiming] | None, reason: str) -> list[str]:
-    lines = ["## (c) Notebook run times (local model, fresh kernel, copies in a temp folder)", ""]
-    if timings is None:
-        return [*lines, f"Not measured: {reason}", ""]
-    if not timings:
-        return [*lines, "No notebooks found in notebooks/ or solutions/.", ""]
-    rows = [[f"`{t.path}`", f"{t.seconds:.1f}", t.status] for t in timings]
-    total = sum(t.seconds for t in timings)
-    rows.append(["**total**", f"**{total:.1f}**", f"{sum(t.status == 'ok' for t in timings)} ok"])
-    return [*lines, *markdown_table(["notebook", "seconds", "status"], rows), ""]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -174,16 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(b) tokens/s: {args.repeats} repeats × 3 paths …", flush=True)
         throughput = measure_throughput(repeats=args.repeats, max_tokens=args.max_tokens)
 
-        timings, reason = None, ""
         if args.skip_notebooks:
-            reason = "skipped with --skip-notebooks."
-        elif not notebooks_module_available():
-            reason = "enterprise_ai.notebooks (execute_notebook) is not installed yet."
+            print("(c) skipped with --skip-notebooks", flush=True)
+        elif not notebooks_time.notebooks_module_available():
+            print("(c) skipped: enterprise_ai.notebooks is not installed yet", flush=True)
         else:
-            print("(c) executing notebooks on copies …", flush=True)
-            notebook_dir = workdir / "notebooks-copy"
-            notebook_dir.mkdir()
-            timings = time_notebooks(ROOT, notebook_dir)
+            print("(c) executing notebooks on copies (benchmarks/notebooks_time.py) …", flush=True)
+            notebooks_time.main([])  # writes its own section (c) and the trainer guide's table
 
         book_lines = [
             "## (d) Book and slides build",
@@ -207,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *_first_answer_section(install, first, warm_load),
         *_throughput_section(throughput, args.repeats, args.max_tokens),
-        *_notebooks_section(timings, reason),
         *book_lines,
         f"Load average at the end (1/5/15 min): {load_average()}. "
         f"Whole benchmark: {time.perf_counter() - started:.0f} s.",
