@@ -103,9 +103,9 @@ class RecordingTransport(httpx2.BaseTransport):
 
 
 def sent_schema(body: dict) -> dict:
-    """The JSON schema inside the compact llguidance grammar the adapter sent upstream."""
-    assert "response_format" not in body, "json_schema should go upstream as a grammar"
-    return json.JSONDecoder().raw_decode(body["grammar"].split("%json", 1)[1].strip())[0]
+    """The tool-choice JSON schema the adapter sent upstream (llama.cpp's own grammar)."""
+    assert "grammar" not in body, "the tool-choice schema keeps llama.cpp's default grammar"
+    return body["response_format"]["json_schema"]["schema"]
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,14 @@ SDK never notices::
    such requests (and any with ``tools`` or function-call items) are translated to chat
    completions, run through (1), and rebuilt as a Responses API object (or its event stream).
 
-3. **Compact JSON.** A ``json_schema`` ``response_format`` (the learner's, or the one from (1)) is
-   sent to llama.cpp as a grammar that allows no whitespace between JSON tokens. Left free, the
-   tiny model pretty-prints with newlines and indentation: 75-80 tokens for a ticket triage
-   instead of 45-50, often cut off by ``max_tokens`` and then retried. Same schema, same
-   values; only the spaces the reader never sees are gone.
+3. **Compact JSON.** A ``json_schema`` ``response_format`` from the caller is sent to llama.cpp
+   as a grammar that allows no whitespace between JSON tokens. Left free, the tiny model
+   pretty-prints with newlines and indentation: 75-80 tokens for a ticket triage instead of
+   45-50, often cut off by ``max_tokens`` and then retried. Same schema, same values; only the
+   spaces the reader never sees are gone. The tool-choice schema of (1) keeps llama.cpp's
+   default grammar: forced into compact JSON, SmolLM2 chose the answer branch over a tool far
+   more often, and the agent scenario suite fell from 10 to 7 of 26 tasks (measured
+   2026-12-04 with ``benchmarks/agent_scenarios.py``).
 
 Everything else (plain chat, plain responses, models, embeddings, ...) is forwarded untouched
 after a substring check on the request body, so the adapter costs next to nothing there.
@@ -72,6 +75,8 @@ __all__ = [
 JSON = dict[str, Any]
 
 TOOL_KEY = "tool"
+#: The name of the schema (1) sends for a tool choice; (3) leaves that one alone.
+TOOL_CHOICE = "tool_choice"
 ARGUMENTS_KEY = "arguments"
 ANSWER_KEY = "answer"
 
@@ -443,7 +448,7 @@ def plan_chat_request(body: JSON) -> ChatPlan | None:
     )
     upstream["response_format"] = {
         "type": "json_schema",
-        "json_schema": {"name": "tool_choice", "schema": schema, "strict": True},
+        "json_schema": {"name": TOOL_CHOICE, "schema": schema, "strict": True},
     }
     upstream["stream"] = False
     upstream.pop("stream_options", None)
@@ -1009,7 +1014,7 @@ def compact_json_output(body: JSON) -> JSON:
     if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
         return body
     schema = (response_format.get("json_schema") or {}).get("schema")
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or response_format["json_schema"].get("name") == TOOL_CHOICE:
         return body
     upstream = {key: value for key, value in body.items() if key != "response_format"}
     upstream["grammar"] = _compact_grammar(json.dumps(schema, sort_keys=True))
