@@ -330,3 +330,32 @@ def test_ex05_4_rejects_a_suffix_test_without_the_dot(capsys):
     assert checks.ex05_4(no_dot) is False
     out = capsys.readouterr().out
     assert "evilisar-cycles.example" in out and "compare with the dot" in out
+
+
+def test_the_trainer_guide_quotes_real_check_messages(capsys):
+    """The guide's "what they see" column quotes what the checks print for the usual slips."""
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "book" / "trainer-guide.md").read_text()
+
+    def per_thousand_tokens(p, c, *, input_usd_per_1m, output_usd_per_1m, usd_to_eur):
+        return (p * input_usd_per_1m + c * output_usd_per_1m) * usd_to_eur
+
+    def one_denominator(expected, blocked):
+        attacks = sum(b for e, b in zip(expected, blocked, strict=True) if e == "block")
+        harmless = sum(b for e, b in zip(expected, blocked, strict=True) if e == "allow")
+        return attacks / len(expected), harmless / len(expected)
+
+    pattern_only = re.compile(r"\b[1-9]\d(?: ?\d{3}){3}\b")
+    checks.ex01_1(per_thousand_tokens)
+    checks.ex01_1(lambda *a, **k: _cost(*a, **k) / k["usd_to_eur"])  # forgot the currency
+    checks.ex05_1(lambda text: pattern_only.sub("[TAX_ID]", text))
+    checks.ex05_3(one_denominator)
+    lines = capsys.readouterr().out.splitlines()
+    quoted = [line for line in lines if line.startswith("not yet")]
+    assert len(quoted) == 4
+    for line in (quoted[0], quoted[2], quoted[3]):
+        assert f"`{line}`" in guide, f"the trainer guide should quote: {line}"
+    assert "returned 0.00108000, expected 0.00092880 EUR" in quoted[1] and quoted[1][-40:] in guide
+    assert "the result is in dollars: multiply by usd_to_eur" in guide
