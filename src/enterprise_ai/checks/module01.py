@@ -14,7 +14,7 @@ import pandas as pd
 
 from enterprise_ai.checks.feedback import call_learner_code, not_yet, passed
 
-__all__ = ["EX01_PRICES", "ex01_1", "ex01_2", "ex01_3"]
+__all__ = ["EX01_2_WORKLOADS", "EX01_PRICES", "ex01_1", "ex01_2", "ex01_3"]
 
 _LESSON = "see lesson 01, 'From tokens to euros'"
 
@@ -53,6 +53,12 @@ def _cost_mistake(got: float, case: dict[str, float]) -> str:
     for wrong, hint in slips:
         if _close(got, wrong):
             return hint
+    expected = usd * rate
+    if any(_close(got, round(expected, digits)) for digits in range(10)):
+        return (
+            "don't round inside the function: return the full number and round only where you "
+            "show it (a rounded cost per call is multiplied by 30,000 calls a month)"
+        )
     return "cost = (prompt × input price + completion × output price) / 1,000,000 × usd_to_eur"
 
 
@@ -119,37 +125,47 @@ def ex01_1(cost_eur: Callable[..., Any]) -> bool:
     return passed(label, "cost_eur() gives the right euros on all 3 cases.")
 
 
-def ex01_2(monthly_projection: Callable[..., Any]) -> bool:
-    """Check ``monthly_projection(prices, *, tickets_per_day, tokens_in, tokens_out, days,
-    usd_to_eur) -> DataFrame`` with columns ``model`` and ``monthly_eur``, cheapest first."""
-    label = "ex01_2"
-    workload = {
+#: ex01_2's workloads: Isar Cycles' month, and a smaller shop's 31-day month at another rate, so
+#: that a function with 1,000 tickets or 30 days written into it does not pass.
+EX01_2_WORKLOADS: list[dict[str, float]] = [
+    {
         "tickets_per_day": 1_000,
         "tokens_in": 1_000,
         "tokens_out": 250,
         "days": 30,
         "usd_to_eur": 0.9,
-    }
-    ok, table = call_learner_code(label, monthly_projection, EX01_PRICES.copy(), **workload)
-    if not ok:
-        return False
-    if table is None:
-        return not_yet(label, "monthly_projection() returned None", "return the DataFrame")
-    if not isinstance(table, pd.DataFrame):
-        return not_yet(
-            label,
-            f"expected a pandas DataFrame, got {type(table).__name__}",
-            "build the result from the prices table: `table = prices[['model']].copy()`",
-        )
-    missing = [c for c in ("model", "monthly_eur") if c not in table.columns]
-    if missing:
-        return not_yet(
-            label,
-            f"the DataFrame has no column(s) {missing}; it has {list(table.columns)}",
-            "keep `model` as a column (not the index) and add a `monthly_eur` column",
-        )
-    expected = {
-        model: (tin * 1_000 + tout * 250) / 1_000_000 * 0.9 * 1_000 * 30
+    },
+    {
+        "tickets_per_day": 250,
+        "tokens_in": 2_000,
+        "tokens_out": 400,
+        "days": 31,
+        "usd_to_eur": 0.86,
+    },
+]
+
+
+def _monthly(workload: dict[str, float], tin: float, tout: float) -> float:
+    """The expected monthly EUR of one model for one workload."""
+    per_ticket = (tin * workload["tokens_in"] + tout * workload["tokens_out"]) / 1_000_000
+    return per_ticket * workload["usd_to_eur"] * workload["tickets_per_day"] * workload["days"]
+
+
+def _describe(workload: dict[str, float]) -> str:
+    return (
+        f"{workload['tickets_per_day']:,} tickets/day, {workload['tokens_in']:,} tokens in, "
+        f"{workload['tokens_out']:,} out, {workload['days']} days, "
+        f"{workload['usd_to_eur']} EUR/USD"
+    )
+
+
+def ex01_2(monthly_projection: Callable[..., Any]) -> bool:
+    """Check ``monthly_projection(prices, *, tickets_per_day, tokens_in, tokens_out, days,
+    usd_to_eur) -> DataFrame`` with columns ``model`` and ``monthly_eur``, cheapest first,
+    on two workloads."""
+    label = "ex01_2"
+    rates = {
+        model: (tin, tout)
         for model, tin, tout in zip(
             EX01_PRICES["model"],
             EX01_PRICES["input_usd_per_1m"],
@@ -157,29 +173,63 @@ def ex01_2(monthly_projection: Callable[..., Any]) -> bool:
             strict=True,
         )
     }
-    if sorted(map(str, table["model"])) != sorted(expected):
-        return not_yet(
-            label,
-            f"expected one row per model {sorted(expected)}, got {list(table['model'])}",
-            "keep every row of the prices table",
-        )
-    for model, got in zip(table["model"], table["monthly_eur"], strict=True):
-        if not _close(got, expected[model]):
+    first = EX01_2_WORKLOADS[0]
+    for workload in EX01_2_WORKLOADS:
+        ok, table = call_learner_code(label, monthly_projection, EX01_PRICES.copy(), **workload)
+        if not ok:
+            return False
+        if table is None:
+            return not_yet(label, "monthly_projection() returned None", "return the DataFrame")
+        if not isinstance(table, pd.DataFrame):
+            return not_yet(
+                label,
+                f"expected a pandas DataFrame, got {type(table).__name__}",
+                "build the result from the prices table: `table = prices[['model']].copy()`",
+            )
+        missing = [c for c in ("model", "monthly_eur") if c not in table.columns]
+        if missing:
+            return not_yet(
+                label,
+                f"the DataFrame has no column(s) {missing}; it has {list(table.columns)}",
+                "keep `model` as a column (not the index) and add a `monthly_eur` column",
+            )
+        expected = {model: _monthly(workload, *rate) for model, rate in rates.items()}
+        # What a function with the first workload's tickets and days written into it returns:
+        hard_coded = {
+            **workload,
+            "tickets_per_day": first["tickets_per_day"],
+            "days": first["days"],
+        }
+        if sorted(map(str, table["model"])) != sorted(expected):
+            return not_yet(
+                label,
+                f"expected one row per model {sorted(expected)}, got {list(table['model'])}",
+                "keep every row of the prices table",
+            )
+        for model, got in zip(table["model"], table["monthly_eur"], strict=True):
+            if _close(got, expected[model]):
+                continue
+            hint = "cost per ticket × tickets_per_day × days; the cost per ticket as in ex01_1"
+            if workload is not first and _close(got, _monthly(hard_coded, *rates[model])):
+                hint = (
+                    "use the arguments tickets_per_day and days, not the numbers of the first "
+                    "workload (1,000 tickets, 30 days)"
+                )
             return not_yet(
                 label,
                 f"monthly_eur for {model!r} is {got!r:.30}, expected {expected[model]:.2f} "
-                "(1,000 tickets/day, 1,000 tokens in, 250 out, 30 days, 0.9 EUR/USD)",
-                "cost per ticket × tickets_per_day × days; the cost per ticket as in ex01_1",
+                f"({_describe(workload)})",
+                hint,
             )
-    order = [str(m) for m in table["model"]]
-    cheapest_first = sorted(expected, key=expected.get)
-    if order != cheapest_first:
-        return not_yet(
-            label,
-            f"the rows are in the order {order}; expected cheapest first {cheapest_first}",
-            "end with `.sort_values('monthly_eur')`",
-        )
-    return passed(label, f"the projection is right and sorted: {order}.")
+        order = [str(m) for m in table["model"]]
+        cheapest_first = sorted(expected, key=expected.get)
+        if order != cheapest_first:
+            return not_yet(
+                label,
+                f"the rows are in the order {order}; expected cheapest first {cheapest_first}",
+                "end with `.sort_values('monthly_eur')`",
+            )
+    return passed(label, f"the projection is right and cheapest first for both workloads: {order}.")
 
 
 def ex01_3(within_budget: Callable[..., Any]) -> bool:

