@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import os
 import threading
 import time
 
@@ -80,3 +81,67 @@ def test_an_exception_in_the_work_is_raised_not_swallowed() -> None:
 def test_default_workers_is_one_for_clients_other_than_the_local_server() -> None:
     assert batch.default_workers(ScriptedClient(["hi"])) == 1
     assert batch.default_workers(object()) == 1
+
+
+def test_interrupting_an_evaluation_in_a_kernel_keeps_results_and_a_usable_server(
+    tmp_path,
+) -> None:
+    """Kernel → Interrupt during a live evaluation on the real model: the cell ends with the
+    finished rows, and the same warm server answers the next cell."""
+    from jupyter_client.manager import start_new_kernel
+
+    from enterprise_ai.notebooks import NOTEBOOK_ENVIRONMENT
+
+    finished = tmp_path / "finished.txt"
+    env = {**os.environ, **NOTEBOOK_ENVIRONMENT}
+    manager, kernel = start_new_kernel(kernel_name="python3", env=env)
+
+    def wait_idle(msg_id: str, timeout: float = 120) -> list[dict]:
+        outputs = []
+        while True:
+            msg = kernel.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return outputs
+            outputs.append(msg)
+
+    try:
+        wait_idle(
+            kernel.execute(
+                "from pathlib import Path\n"
+                "from enterprise_ai import batch, data, llm, triage\n"
+                "client, model = llm.get_client(), llm.default_model()\n"
+                "url = client.base_url\n"
+                f"log = Path({str(finished)!r})\n"
+                "def one(text):\n"
+                "    result = triage.classify(text, client=client, model=model)\n"
+                "    with log.open('a') as f: f.write('x')\n"
+                "    return result\n"
+            )
+        )
+        msg_id = kernel.execute(
+            "texts = [triage.ticket_text(t) for t in data.tickets().head(100).to_dict('records')]\n"
+            "run = batch.run_batch(one, texts, workers=batch.default_workers(client), "
+            "progress=False)"
+        )
+        deadline = time.monotonic() + 120
+        while not (finished.exists() and finished.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        manager.interrupt_kernel()  # what Kernel → Interrupt in JupyterLab sends
+        started = time.perf_counter()
+        wait_idle(msg_id, timeout=60)
+        assert time.perf_counter() - started < 10  # not the minutes 100 tickets take
+        printed = wait_idle(
+            kernel.execute(
+                "print(len(run.results), run.stopped, client.base_url == url)\n"
+                "print(client.chat.completions.create(model=model, max_tokens=5,\n"
+                "    messages=[{'role': 'user', 'content': 'Hi'}]).choices[0].finish_reason)"
+            )
+        )
+        text = "".join(m["content"].get("text", "") for m in printed if m["msg_type"] == "stream")
+        assert "interrupted" in text and "True" in text, text
+        done = int(text.split()[0])
+        assert 0 < done < 100 and text.split()[-1] in ("stop", "length"), text
+    finally:
+        manager.shutdown_kernel(now=True)
