@@ -64,8 +64,11 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
+# Two workers (one per core), whole files per worker: tests that start a model server keep it
+# for their file; each worker's llama.cpp gets one thread.
+TEST_WORKERS ?= 2
 unit: setup chromium
-	COURSE_DOTENV=0 $(BIN)/python -m pytest -m "not site" tests
+	COURSE_DOTENV=0 COURSE_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not site" tests
 
 # The built site as a reader gets it (tests marked `site`): the book builds with no warnings
 # (once, shared by the tests), every page loads in Chromium offline, widgets draw their stored

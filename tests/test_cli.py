@@ -71,7 +71,7 @@ def test_class_server_uses_every_core_unless_configured(
 ) -> None:
     from enterprise_ai import local_server
 
-    monkeypatch.setattr(local_server.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(local_server, "available_cpus", lambda: cores)
     monkeypatch.setenv("COURSE_THREADS", configured)
     assert local_server.class_server_threads() == expected
     # a learner's own kernel keeps a core free for JupyterLab and the browser
