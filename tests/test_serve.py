@@ -398,6 +398,24 @@ def test_the_token_bucket_refills_at_the_rate() -> None:
     assert learner.take(100.0, rate=2.0, burst=2) > 0
 
 
+def test_learners_are_told_apart_by_a_valid_key_and_address_only() -> None:
+    from starlette.requests import Request
+
+    proxy = serve_module._Proxy(api_key=KEY, upstream_base_url="http://x", models=frozenset())
+
+    def request(authorization: str, address: str) -> Request:
+        headers = [(b"authorization", authorization.encode())]
+        return Request({"type": "http", "headers": headers, "client": (address, 1)})
+
+    for guess in ("Bearer a", "Bearer b", "Bearer c"):  # made-up headers make no new learners
+        proxy.learner(request(guess, "10.0.0.5"), authorized=False)
+    assert list(proxy.learners) == [("", "10.0.0.5")]
+    proxy.learner(request(f"Bearer {KEY}", "10.0.0.5"), authorized=True)
+    assert len(proxy.learners) == 2
+    proxy._forget_idle(now=10**9)  # full again and nothing running: forgotten
+    assert proxy.learners == {}
+
+
 def test_a_slow_loris_is_disconnected_while_the_others_are_served(
     classroom: ClassroomServer, learner: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -277,7 +277,8 @@ class UsageMeter:
         self._lock = threading.Lock()
         self._turn_start = 0
         self._turn_started_at = time.monotonic()
-        metered_http = httpx2.Client(transport=_MeteredTransport(self, inner))
+        # trust_env=False: proxies and certificates are the inner client's business, not ours.
+        metered_http = httpx2.Client(transport=_MeteredTransport(self, inner), trust_env=False)
         self.client = client.with_options(http_client=metered_http)
 
     @property

@@ -88,6 +88,7 @@ LEARNER_BURST = 30
 LEARNER_IN_FLIGHT = 2
 QUEUE_TIMEOUT_S = 300.0
 
+_MAX_LEARNERS_KEPT = 10_000  # beyond this many (addresses), idle allowances are forgotten
 _UNAUTHENTICATED_PATHS = {"/health"}  # lets a trainer check the server from a browser
 _UPSTREAM_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)  # a busy class queues for minutes
 _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
@@ -153,6 +154,12 @@ class _Learner:
     tokens: float
     updated: float
     running: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LEARNER_IN_FLIGHT))
+    active: int = 0  # model requests running or waiting for their turn
+
+    def leave(self) -> None:
+        """A model request of this learner is over: its turn goes to the next one."""
+        self.active -= 1
+        self.running.release()
 
     def take(self, now: float, *, rate: float, burst: int) -> float:
         """Use one request; return 0.0, or the seconds until one is available again."""
@@ -183,15 +190,28 @@ class _Proxy:
         given = (request.headers.get("authorization") or "").encode()
         return hmac.compare_digest(given, expected)
 
-    def learner(self, request: Request) -> _Learner:
-        """The allowance of the key and address this request comes from."""
+    def learner(self, request: Request, *, authorized: bool) -> _Learner:
+        """The allowance of the key and address this request comes from.
+
+        Only a key that passed :meth:`authorized` counts; anything else a client sends in the
+        header would let it make up new learners at will.
+        """
         address = request.client.host if request.client else ""
-        key = request.headers.get("authorization", "") if self.api_key else ""
+        key = request.headers.get("authorization", "") if authorized and self.api_key else ""
         learner = self.learners.get((key, address))
         if learner is None:
+            if len(self.learners) >= _MAX_LEARNERS_KEPT:
+                self._forget_idle(time.monotonic())
             learner = _Learner(tokens=float(self.burst), updated=time.monotonic())
             self.learners[(key, address)] = learner
         return learner
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop allowances that are full again and unused: they hold nothing worth keeping."""
+        for identity, learner in list(self.learners.items()):
+            refilled = learner.tokens + (now - learner.updated) * self.rate >= self.burst
+            if refilled and not learner.active:
+                del self.learners[identity]
 
 
 def _too_many_requests(wait_s: float, rate: float) -> JSONResponse:
@@ -406,7 +426,8 @@ def _proxy_of(request: Request) -> _Proxy:
 
 async def _health(request: Request) -> Response:
     proxy = _proxy_of(request)
-    wait = proxy.learner(request).take(time.monotonic(), rate=proxy.rate, burst=proxy.burst)
+    learner = proxy.learner(request, authorized=False)
+    wait = learner.take(time.monotonic(), rate=proxy.rate, burst=proxy.burst)
     if wait:
         return _too_many_requests(wait, proxy.rate)
     return await _forward(proxy, "GET", "/health", b"", on_stream_end=lambda: None)
@@ -428,7 +449,8 @@ def _admission(proxy: _Proxy, request: Request) -> JSONResponse | None:
             "trainer gave you."
         )
         return _error(401, message, code="invalid_api_key")
-    wait = proxy.learner(request).take(time.monotonic(), rate=proxy.rate, burst=proxy.burst)
+    learner = proxy.learner(request, authorized=True)
+    wait = learner.take(time.monotonic(), rate=proxy.rate, burst=proxy.burst)
     if wait:
         return _too_many_requests(wait, proxy.rate)
     return None
@@ -454,17 +476,21 @@ async def _generate(request: Request) -> Response:
         return refused.response
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is listening any more
-    learner = proxy.learner(request)
+    learner = proxy.learner(request, authorized=True)
+    learner.active += 1
     try:
         async with asyncio.timeout(QUEUE_TIMEOUT_S):
             await learner.running.acquire()
-    except TimeoutError:
+    except BaseException as waited_in_vain:
+        learner.active -= 1
+        if not isinstance(waited_in_vain, TimeoutError):
+            raise
         message = (
             f"Your earlier requests kept this one waiting for {QUEUE_TIMEOUT_S:g} s. Send one "
             "request at a time and try again."
         )
         return _error(503, message, code="queue_timeout", error_type="server_error")
-    release = _Once(learner.running.release)
+    release = _Once(learner.leave)
     streaming = False
     try:
         response = await _forward(proxy, "POST", request.url.path, raw, on_stream_end=release)
