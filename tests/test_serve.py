@@ -458,7 +458,7 @@ def test_the_log_shows_method_path_status_and_size_never_keys_or_bodies(
 ) -> None:
     secret = "IBAN DE89370400440532013000"
     body = {**GOOD, "messages": [{"role": "user", "content": secret}]}
-    httpx2.post(f"{classroom.url}/chat/completions", headers=AUTH, json=body)
+    httpx2.post(f"{classroom.url}/chat/completions", headers=AUTH, json=body, timeout=120)
     broken = {**AUTH, "Content-Type": "application/json"}
     httpx2.post(f"{classroom.url}/chat/completions?key={KEY}", headers=broken, content=b"{oops")
     httpx2.get(f"{classroom.url}/models", headers={"Authorization": "Bearer wrong-guess"})
