@@ -184,6 +184,7 @@ class _Proxy:
     client: httpx2.AsyncClient | None = None
 
     def authorized(self, request: Request) -> bool:
+        """The request carries the class key (compared in constant time), or needs none."""
         if self.api_key is None or request.url.path in _UNAUTHENTICATED_PATHS:
             return True
         expected = f"Bearer {self.api_key}".encode()
