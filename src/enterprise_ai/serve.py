@@ -90,8 +90,11 @@ PROXY_NICENESS = 5
 LEARNER_REQUESTS_PER_S = 2.0
 LEARNER_BURST = 30
 #: Model requests of one learner running at once; more wait for their turn (at most
-#: :data:`QUEUE_TIMEOUT_S`). So a learner's loop holds at most this many of llama.cpp's slots.
-LEARNER_IN_FLIGHT = 2
+#: :data:`QUEUE_TIMEOUT_S`). So a learner's loop holds at most one of llama.cpp's slots: on a
+#: laptop's CPU the slots share the same cores, so every extra answer being written slows all
+#: the others down. Measured with two at a time, an 8-thread flood got more answers than 30
+#: learners together (benchmarks/classroom_load.py --hostile).
+LEARNER_IN_FLIGHT = 1
 QUEUE_TIMEOUT_S = 300.0
 
 _MAX_LEARNERS_KEPT = 10_000  # beyond this many (addresses), idle allowances are forgotten
