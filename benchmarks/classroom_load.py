@@ -23,12 +23,15 @@ The goal from the trainer's point of view: no failed request (llama.cpp queues w
 cannot take; the SDK retries 429/503 with back-off), and a 60-token answer back within 10 s at
 the 95th percentile.
 
-With ``--hostile`` (one class size only), four attackers work through the same run, each from
-its own address: slow-loris connections that trickle header bytes (and more connections than
-one address may hold), a client posting 5 MB bodies, a client guessing keys, and a flood of
-chat requests with the right key from eight threads. The goal then: still no failed learner
-request, and the learners' chat p95 within 20 % of the run without attackers. That run writes
-its own section of RESULTS.md, with what each attacker got back and a check of the server's log.
+With ``--hostile`` (one class size only), the same class runs twice, back to back: once as
+usual (the control), once while four attackers work through the whole run, each from its own
+address: slow-loris connections that trickle header bytes (and more connections than one
+address may hold), a client posting 5 MB bodies, a client guessing keys, and a flood of chat
+requests with the right key from eight threads. The goal then: still no failed learner
+request, and the learners' chat p95 within 20 % of the control's. The pair makes the
+comparison fair on a shared machine, where other work slows both runs alike; the 1.8 s of
+section (f) is shown as well. It writes its own section of RESULTS.md, with what each attacker
+got back and a check of the server's log.
 """
 
 from __future__ import annotations
@@ -335,7 +338,7 @@ def _flood(
             base_url=base_url,
             api_key=api_key,
             max_retries=0,
-            timeout=300,
+            timeout=60,  # a flooder does not wait long for one answer
             http_client=httpx2.Client(transport=laptop),
         )
         messages = [{"role": "user", "content": "Write a long story about bicycles."}]
@@ -575,10 +578,38 @@ def classroom_section(
     return [*lines, ""]
 
 
+@dataclass(frozen=True)
+class ClassRun:
+    """One run of the class: its outcomes, wall time and the machine's load around it."""
+
+    outcomes: list[Outcome]
+    wall: float
+    load_before: str
+    load_after: str
+
+    @property
+    def chat_p95(self) -> float:
+        return _percentile([o.seconds for o in self.outcomes if o.ok and o.kind == "chat"], 0.95)
+
+    def row(self, name: str) -> list[object]:
+        chat = [o.seconds for o in self.outcomes if o.ok and o.kind == "chat"]
+        good = [o.seconds for o in self.outcomes if o.ok]
+        return [
+            name,
+            len(self.outcomes),
+            sum(not o.ok for o in self.outcomes),
+            f"{_percentile(chat, 0.5):.1f}",
+            f"{_percentile(chat, 0.95):.1f}",
+            f"{_percentile(good, 0.95):.1f}",
+            f"{self.wall:.0f}",
+            f"{self.load_before} → {self.load_after}",
+        ]
+
+
 def hostile_section(
     learners: int,
-    outcomes: list[Outcome],
-    wall: float,
+    control: ClassRun,
+    attacked: ClassRun,
     attacks: list[Attack],
     log_check: str,
     *,
@@ -587,38 +618,38 @@ def hostile_section(
     think_seconds: float,
 ) -> list[str]:
     """The Markdown lines of the hostile run's RESULTS.md section."""
-    chat = [o.seconds for o in outcomes if o.ok and o.kind == "chat"]
+    outcomes = attacked.outcomes
     failed = sum(not o.ok for o in outcomes)
-    chat_p95 = _percentile(chat, 0.95)
-    limit = BASELINE_CHAT_P95_S * HOSTILE_SLOWDOWN_GOAL
-    met = "yes" if chat and not failed and chat_p95 <= limit else "no"
+    limit = control.chat_p95 * HOSTILE_SLOWDOWN_GOAL
+    met = "yes" if not failed and attacked.chat_p95 <= limit else "no"
     errors = sorted({o.error for o in outcomes if not o.ok})
     lines = [
         HOSTILE_TITLE,
         "",
-        f"The run of section (f) with {learners} learners (at most {requests} requests each, "
-        f"about {think_seconds:.0f} s apart, each from its own loopback address, `course serve "
-        f"--parallel {slots} --api-key ...` in its own process), while four attackers work "
-        "through the whole run, each from its own address. Goal: no failed learner request, and "
-        f"the learners' chat p95 at most {HOSTILE_SLOWDOWN_GOAL:.0%} of the "
-        f"{BASELINE_CHAT_P95_S} s measured without attackers ({limit:.2f} s). Wall time "
-        f"{wall:.0f} s; load average at the end: {load_average()} (other work on the machine "
-        "counts in it too).",
+        f"The class of section (f), {learners} learners (at most {requests} requests each, about "
+        f"{think_seconds:.0f} s apart, each from its own loopback address, `course serve "
+        f"--parallel {slots} --api-key ...` in its own process), run twice back to back: "
+        "without attackers (control), then while four attackers work through the whole run, "
+        "each from its own address. Goal: no failed learner request, and the learners' chat "
+        f"p95 at most {HOSTILE_SLOWDOWN_GOAL:.0%} of the control's ({limit:.1f} s; section (f) "
+        f"measured {BASELINE_CHAT_P95_S} s on a quiet machine). Goal met: {met}. The load "
+        "average (1/5/15 min) before and after each run shows how busy the shared machine was.",
         "",
         *markdown_table(
-            ["learners", "requests", "failed", "chat p50 s", "chat p95 s", "all p95 s", "goal met"],
             [
-                [
-                    learners,
-                    len(outcomes),
-                    failed,
-                    f"{_percentile(chat, 0.5):.1f}",
-                    f"{chat_p95:.1f}",
-                    f"{_percentile([o.seconds for o in outcomes if o.ok], 0.95):.1f}",
-                    met,
-                ]
+                "run",
+                "requests",
+                "failed",
+                "chat p50 s",
+                "chat p95 s",
+                "all p95 s",
+                "wall s",
+                "load average",
             ],
+            [control.row("control"), attacked.row("with attackers")],
         ),
+        "",
+        "The run with attackers by kind of request:",
         "",
         *markdown_table(
             ["request", "sent", "failed", "p50 s", "p95 s", "max s"], _per_kind_rows(outcomes)
@@ -671,23 +702,27 @@ def main(argv: list[str] | None = None) -> int:
     cores = describe_machine().get("cores (logical)")
     if args.hostile:
         learners = max(int(n) for n in args.learners.split(","))
-        print(
-            f"{learners} learners and 4 attackers, {args.slots} slots, on {cores} cores, "
-            f"load average {load_average()} …",
-            flush=True,
-        )
-        outcomes, wall, attacks, log_check = measure_classroom(
-            learners=learners,
-            slots=args.slots,
-            requests=args.requests,
-            duration=args.duration,
-            think_seconds=args.think,
-            hostile=True,
-        )
+        pair: dict[bool, ClassRun] = {}
+        for hostile in (False, True):
+            print(
+                f"{learners} learners{' and 4 attackers' if hostile else ' (control)'}, "
+                f"{args.slots} slots, on {cores} cores, load average {load_average()} …",
+                flush=True,
+            )
+            before = load_average()
+            outcomes, wall, attacks, log_check = measure_classroom(
+                learners=learners,
+                slots=args.slots,
+                requests=args.requests,
+                duration=args.duration,
+                think_seconds=args.think,
+                hostile=hostile,
+            )
+            pair[hostile] = ClassRun(outcomes, wall, before, load_average())
         lines = hostile_section(
             learners,
-            outcomes,
-            wall,
+            pair[False],
+            pair[True],
             attacks,
             log_check,
             slots=args.slots,
