@@ -2,11 +2,14 @@
 
     python benchmarks/classroom_load.py                    # 10, 20, 30 learners, 4 slots: ~15 min
     python benchmarks/classroom_load.py --learners 30 --slots 2 --duration 60
+    python benchmarks/classroom_load.py --learners 30 --hostile   # plus four attackers: ~5 min
 
 What it simulates: ``--learners`` threads, each one a learner with their own ``openai.OpenAI``
 client pointed at a class server on loopback (exactly what ``COURSE_BACKEND=compatible`` with
-``OPENAI_BASE_URL`` gives a laptop in the room). Each learner reads for a while (a random "think
-time"), then sends the kind of request the modules send:
+``OPENAI_BASE_URL`` gives a laptop in the room). Each learner comes from its own loopback
+address (127.0.0.10, .11, ...), as each laptop in a room has its own; the class server shares
+its capacity per key and address. Each learner reads for a while (a random "think time"), then
+sends the kind of request the modules send:
 
 - ``chat``: module 00's playground, a short answer of at most 60 tokens;
 - ``triage``: module 02's structured triage of one ticket (``chat.completions.parse``);
@@ -19,6 +22,16 @@ it asserts a time: it prints a table and writes the section "Classroom load" of 
 The goal from the trainer's point of view: no failed request (llama.cpp queues what its slots
 cannot take; the SDK retries 429/503 with back-off), and a 60-token answer back within 10 s at
 the 95th percentile.
+
+With ``--hostile`` (one class size only), the same class runs twice, back to back: once as
+usual (the control), once while four attackers work through the whole run, each from its own
+address: slow-loris connections that trickle header bytes (and more connections than one
+address may hold), a client posting 5 MB bodies, a client guessing keys, and a flood of chat
+requests with the right key from eight threads. The goal then: still no failed learner
+request, and the learners' chat p95 within 20 % of the control's. The pair makes the
+comparison fair on a shared machine, where other work slows both runs alike; the 1.8 s of
+section (f) is shown as well. It writes its own section of RESULTS.md, with what each attacker
+got back and a check of the server's log.
 """
 
 from __future__ import annotations
@@ -26,12 +39,17 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
+import select
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +59,11 @@ from results_file import markdown_table, replace_section
 KINDS = ("chat", "triage", "support")
 P95_GOAL_SECONDS = 10.0
 SECTION_TITLE = "## (f) Classroom load: `course serve` with many learners"
+HOSTILE_TITLE = "## (f2) Classroom load with hostile clients: 30 learners and four attackers"
+#: The 30-learner chat p95 of section (f) without attackers (commit 09fcb9b, http.server proxy):
+#: the attackers' run should stay within 20 % of it.
+BASELINE_CHAT_P95_S = 1.8
+HOSTILE_SLOWDOWN_GOAL = 1.2
 
 
 @dataclass(frozen=True)
@@ -102,10 +125,16 @@ def _one_request(
     return reply.usage.completion_tokens if reply.usage else 0
 
 
+def _learner_address(number: int) -> str:
+    """Learner ``number``'s own loopback address: one laptop, one address."""
+    return f"127.0.0.{10 + number}"
+
+
 def _learner(
     number: int,
     *,
     base_url: str,
+    api_key: str,
     model: str,
     requests: int,
     deadline: float,
@@ -116,11 +145,19 @@ def _learner(
     outcomes: list[Outcome],
     lock: threading.Lock,
 ) -> None:
+    import httpx2
     import openai
 
     os.nice(10)  # this thread only (Linux); the server keeps its priority
     rng = random.Random(seed * 1000 + number)
-    client = openai.OpenAI(base_url=base_url, api_key="classroom", max_retries=3, timeout=300)
+    laptop = httpx2.HTTPTransport(local_address=_learner_address(number))
+    client = openai.OpenAI(
+        base_url=base_url,
+        api_key=api_key,
+        max_retries=3,
+        timeout=300,
+        http_client=httpx2.Client(transport=laptop),
+    )
     time.sleep(rng.uniform(0, think_seconds))  # learners do not all press Run at the same second
     for _ in range(requests):
         if time.perf_counter() >= deadline:
@@ -139,18 +176,18 @@ def _learner(
     client.close()
 
 
-def _start_course_serve(slots: int) -> subprocess.Popen[str]:
+def _start_course_serve(slots: int, api_key: str, log: Any) -> subprocess.Popen[str]:
     """Run ``course serve`` as its own process, as a trainer does, and wait for its URL.
 
     The simulated learners' threads lower their own priority (``os.nice`` applies to the
     calling thread on Linux): on one machine they stand in for thirty laptops, so they should
-    not take the server's cores.
+    not take the server's cores. The server's log (stderr) goes to ``log``.
     """
     command = [str(Path(sys.executable).with_name("course")), "serve", "--port", "0"]
     server = subprocess.Popen(
-        [*command, "--parallel", str(slots)],
+        [*command, "--parallel", str(slots), "--api-key", api_key],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
     )
     assert server.stdout is not None
@@ -163,6 +200,215 @@ def _start_course_serve(slots: int) -> subprocess.Popen[str]:
     return server
 
 
+# --------------------------------------------------------------------------------------------
+# Hostile clients: each runs until ``deadline`` from its own address and counts what it got
+# --------------------------------------------------------------------------------------------
+
+#: Written into every attacker's key and body: it must never show up in the server's log.
+MARKER = "ATTACKER-MARKER-" + secrets.token_hex(4)
+
+
+@dataclass
+class Attack:
+    """What one attacker did and what the class server answered."""
+
+    name: str
+    what: str
+    address: str
+    answers: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, answer: object) -> None:
+        self.answers[str(answer)] += 1
+
+
+def _host_port(base_url: str) -> tuple[str, int]:
+    netloc = base_url.split("/")[2]
+    host, _, port = netloc.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _slow_loris(attack: Attack, base_url: str, deadline: float, connections: int) -> None:
+    """Open ``connections`` connections that send one header byte every 2 s; reopen dropped ones.
+
+    More connections than one address may hold: the surplus is closed at once.
+    """
+    os.nice(10)
+    address = _host_port(base_url)
+    head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: class\r\nX-Slow: " + b"a" * 10_000
+    lifetimes: list[float] = []
+    lock = threading.Lock()
+
+    def one_connection() -> None:
+        while time.perf_counter() < deadline:
+            try:
+                sock = socket.create_connection(
+                    address, timeout=5, source_address=(attack.address, 0)
+                )
+            except OSError as err:
+                with lock:
+                    attack.count(f"connect failed ({type(err).__name__})")
+                time.sleep(1)
+                continue
+            opened, sent = time.perf_counter(), 0
+            with sock:
+                while time.perf_counter() < deadline:
+                    readable, _, _ = select.select([sock], [], [], 2.0)
+                    try:
+                        if readable and not sock.recv(1024):
+                            break  # the server hung up
+                        sock.send(head[sent : sent + 1])
+                        sent += 1
+                    except OSError:
+                        break
+                else:
+                    with lock:
+                        attack.count("still open at the end")
+                    return
+            time.sleep(0.5)  # then straight back with a new connection
+            with lock:
+                lifetime = time.perf_counter() - opened - 0.5
+                lifetimes.append(lifetime)
+                attack.count(
+                    "dropped at once (over the per-address cap)"
+                    if lifetime < 1
+                    else "dropped at the header deadline"
+                )
+
+    threads = [threading.Thread(target=one_connection, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held = [t for t in lifetimes if t >= 1]
+    if held:
+        attack.notes.append(f"longest a trickling connection was held: {max(held):.1f} s")
+
+
+def _oversized_bodies(attack: Attack, base_url: str, api_key: str, deadline: float) -> None:
+    """POST 5 MB bodies with the right key, one after the other."""
+    import httpx2
+
+    os.nice(10)
+    body = b'{"model": "' + MARKER.encode() + b'", "pad": "' + b"x" * 5_000_000 + b'"}'
+    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+    transport = httpx2.HTTPTransport(local_address=attack.address)
+    with httpx2.Client(transport=transport, timeout=30) as client:
+        while time.perf_counter() < deadline:
+            try:
+                reply = client.post(f"{base_url}/chat/completions", headers=headers, content=body)
+                attack.count(reply.status_code)
+            except httpx2.HTTPError as err:
+                attack.count(type(err).__name__)
+            time.sleep(0.5)
+
+
+def _wrong_keys(attack: Attack, base_url: str, deadline: float) -> None:
+    """Guess keys, 20 times a second, on the model list and on chat with a small body."""
+    import httpx2
+
+    os.nice(10)
+    body = {"model": "x", "messages": [{"role": "user", "content": MARKER}]}
+    transport = httpx2.HTTPTransport(local_address=attack.address)
+    with httpx2.Client(transport=transport, timeout=30) as client:
+        while time.perf_counter() < deadline:
+            guess = {"Authorization": f"Bearer {MARKER}-{secrets.token_hex(6)}"}
+            try:
+                attack.count(client.get(f"{base_url}/models", headers=guess).status_code)
+                reply = client.post(f"{base_url}/chat/completions", headers=guess, json=body)
+                attack.count(reply.status_code)
+            except httpx2.HTTPError as err:
+                attack.count(type(err).__name__)
+            time.sleep(0.05)
+
+
+def _flood(
+    attack: Attack, base_url: str, api_key: str, model: str, deadline: float, threads: int
+) -> None:
+    """Chat requests with the right key from ``threads`` threads, no pause, no retries."""
+    import httpx2
+    import openai
+
+    os.nice(10)
+    lock = threading.Lock()
+
+    def one_thread() -> None:
+        laptop = httpx2.HTTPTransport(local_address=attack.address)
+        client = openai.OpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            max_retries=0,
+            timeout=60,  # a flooder does not wait long for one answer
+            http_client=httpx2.Client(transport=laptop),
+        )
+        messages = [{"role": "user", "content": "Write a long story about bicycles."}]
+        while time.perf_counter() < deadline:
+            try:
+                client.chat.completions.create(model=model, messages=messages, max_tokens=60)
+                answer: object = 200
+            except openai.APIStatusError as err:
+                answer = err.status_code
+                time.sleep(0.05)
+            except openai.APIError as err:
+                answer = type(err).__name__
+                time.sleep(0.05)
+            with lock:
+                attack.count(answer)
+
+    workers = [threading.Thread(target=one_thread, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def _start_attacks(
+    base_url: str, api_key: str, model: str, deadline: float
+) -> tuple[list[Attack], list[threading.Thread]]:
+    attacks = [
+        Attack(
+            "slow loris",
+            "100 connections trickling one header byte every 2 s; a dropped one reconnects after "
+            "0.5 s",
+            "127.0.0.200",
+        ),
+        Attack("oversized bodies", "POST of 5 MB with the right key, every 0.5 s", "127.0.0.201"),
+        Attack("wrong keys", "20 guesses per second (models and chat)", "127.0.0.202"),
+        Attack("flood from one key", "8 threads of chat requests, no pause", "127.0.0.203"),
+    ]
+    runs: list[tuple[Any, tuple[Any, ...]]] = [
+        (_slow_loris, (attacks[0], base_url, deadline, 100)),
+        (_oversized_bodies, (attacks[1], base_url, api_key, deadline)),
+        (_wrong_keys, (attacks[2], base_url, deadline)),
+        (_flood, (attacks[3], base_url, api_key, model, deadline, 8)),
+    ]
+    threads = [threading.Thread(target=run, args=args, daemon=True) for run, args in runs]
+    for thread in threads:
+        thread.start()
+    return attacks, threads
+
+
+def _log_check(log_text: str, api_key: str) -> str:
+    """What the server's log holds: line counts by status, and whether anything leaked."""
+    statuses: Counter[str] = Counter()
+    for line in log_text.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] in ("GET", "POST", "-"):
+            statuses[parts[2]] += 1
+    leaked = [
+        name
+        for name, text in (("the class key", api_key), ("a body or a guessed key", MARKER))
+        if text in log_text
+    ]
+    shown = ", ".join(f"{status}: {n}" for status, n in sorted(statuses.items()))
+    verdict = (
+        f"it contains {' and '.join(leaked)}!"
+        if leaked
+        else ("no line contains the class key, a guessed key or a body")
+    )
+    return f"{sum(statuses.values())} request lines ({shown}); {verdict}"
+
+
 def measure_classroom(
     *,
     learners: int = 30,
@@ -171,11 +417,16 @@ def measure_classroom(
     duration: float = 240.0,
     think_seconds: float = 60.0,
     seed: int = 7,
-) -> tuple[list[Outcome], float]:
+    hostile: bool = False,
+) -> tuple[list[Outcome], float, list[Attack], str]:
     """Start a class server on loopback, let ``learners`` threads use it, return all outcomes.
 
+    Args:
+        hostile: Run the four attackers (see the module docstring) during the same time.
+
     Returns:
-        The outcomes of every request, and the wall time of the whole run in seconds.
+        The outcomes of every learner request, the wall time of the whole run in seconds, what
+        each attacker got (empty without ``hostile``), and the check of the server's log.
     """
     from enterprise_ai import data, kb, llm
 
@@ -184,45 +435,57 @@ def measure_classroom(
     questions = [q.question for q in data.eval_set() if q.answerable]
     kb.default_index()
 
-    server = _start_course_serve(slots)
-    outcomes: list[Outcome] = []
-    lock = threading.Lock()
-    try:
-        model = llm.default_model("local")
-        started = time.perf_counter()
-        deadline = started + duration
-        threads = [
-            threading.Thread(
-                target=_learner,
-                args=(number,),
-                kwargs={
-                    "base_url": server.url,  # type: ignore[attr-defined]
-                    "model": model,
-                    "requests": requests,
-                    "deadline": deadline,
-                    "think_seconds": think_seconds,
-                    "seed": seed,
-                    "tickets": tickets,
-                    "questions": questions,
-                    "outcomes": outcomes,
-                    "lock": lock,
-                },
-                daemon=True,
-            )
-            for number in range(learners)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=duration + 600)  # a hung request must not hang the benchmark
-        wall = time.perf_counter() - started
-    finally:
-        server.send_signal(signal.SIGINT)  # Ctrl+C: course serve shuts down cleanly
+    api_key = secrets.token_hex(12)
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
+        server = _start_course_serve(slots, api_key, log)
+        outcomes: list[Outcome] = []
+        attacks: list[Attack] = []
+        attackers: list[threading.Thread] = []
+        lock = threading.Lock()
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    return outcomes, wall
+            model = llm.default_model("local")
+            started = time.perf_counter()
+            deadline = started + duration
+            if hostile:
+                url = server.url  # type: ignore[attr-defined]
+                attacks, attackers = _start_attacks(url, api_key, model, deadline)
+            threads = [
+                threading.Thread(
+                    target=_learner,
+                    args=(number,),
+                    kwargs={
+                        "base_url": server.url,  # type: ignore[attr-defined]
+                        "api_key": api_key,
+                        "model": model,
+                        "requests": requests,
+                        "deadline": deadline,
+                        "think_seconds": think_seconds,
+                        "seed": seed,
+                        "tickets": tickets,
+                        "questions": questions,
+                        "outcomes": outcomes,
+                        "lock": lock,
+                    },
+                    daemon=True,
+                )
+                for number in range(learners)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=duration + 600)  # a hung request must not hang the benchmark
+            wall = time.perf_counter() - started
+            for attacker in attackers:
+                attacker.join(timeout=120)
+        finally:
+            server.send_signal(signal.SIGINT)  # Ctrl+C: course serve shuts down cleanly
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        log.seek(0)
+        log_check = _log_check(log.read(), api_key)
+    return outcomes, wall, attacks, log_check
 
 
 def _per_kind_rows(outcomes: list[Outcome]) -> list[list[object]]:
@@ -315,6 +578,105 @@ def classroom_section(
     return [*lines, ""]
 
 
+@dataclass(frozen=True)
+class ClassRun:
+    """One run of the class: its outcomes, wall time and the machine's load around it."""
+
+    outcomes: list[Outcome]
+    wall: float
+    load_before: str
+    load_after: str
+
+    @property
+    def chat_p95(self) -> float:
+        return _percentile([o.seconds for o in self.outcomes if o.ok and o.kind == "chat"], 0.95)
+
+    def row(self, name: str) -> list[object]:
+        chat = [o.seconds for o in self.outcomes if o.ok and o.kind == "chat"]
+        good = [o.seconds for o in self.outcomes if o.ok]
+        return [
+            name,
+            len(self.outcomes),
+            sum(not o.ok for o in self.outcomes),
+            f"{_percentile(chat, 0.5):.1f}",
+            f"{_percentile(chat, 0.95):.1f}",
+            f"{_percentile(good, 0.95):.1f}",
+            f"{self.wall:.0f}",
+            f"{self.load_before} → {self.load_after}",
+        ]
+
+
+def hostile_section(
+    learners: int,
+    control: ClassRun,
+    attacked: ClassRun,
+    attacks: list[Attack],
+    log_check: str,
+    *,
+    slots: int,
+    requests: int,
+    think_seconds: float,
+) -> list[str]:
+    """The Markdown lines of the hostile run's RESULTS.md section."""
+    outcomes = attacked.outcomes
+    failed = sum(not o.ok for o in outcomes)
+    limit = control.chat_p95 * HOSTILE_SLOWDOWN_GOAL
+    met = "yes" if not failed and attacked.chat_p95 <= limit else "no"
+    errors = sorted({o.error for o in outcomes if not o.ok})
+    lines = [
+        HOSTILE_TITLE,
+        "",
+        f"The class of section (f), {learners} learners (at most {requests} requests each, about "
+        f"{think_seconds:.0f} s apart, each from its own loopback address, `course serve "
+        f"--parallel {slots} --api-key ...` in its own process), run twice back to back: "
+        "without attackers (control), then while four attackers work through the whole run, "
+        "each from its own address. Goal: no failed learner request, and the learners' chat "
+        f"p95 at most {HOSTILE_SLOWDOWN_GOAL:.0%} of the control's ({limit:.1f} s; section (f) "
+        f"measured {BASELINE_CHAT_P95_S} s on a quiet machine). Goal met: {met}. The load "
+        "average (1/5/15 min) before and after each run shows how busy the shared machine was.",
+        "",
+        *markdown_table(
+            [
+                "run",
+                "requests",
+                "failed",
+                "chat p50 s",
+                "chat p95 s",
+                "all p95 s",
+                "wall s",
+                "load average",
+            ],
+            [control.row("control"), attacked.row("with attackers")],
+        ),
+        "",
+        "The run with attackers by kind of request:",
+        "",
+        *markdown_table(
+            ["request", "sent", "failed", "p50 s", "p95 s", "max s"], _per_kind_rows(outcomes)
+        ),
+        "",
+        "What the attackers got back:",
+        "",
+        *markdown_table(
+            ["attacker", "what it did", "answers"],
+            [
+                [
+                    a.name,
+                    a.what,
+                    "; ".join(f"{answer}: {n}" for answer, n in a.answers.most_common())
+                    + ("" if not a.notes else f" ({'; '.join(a.notes)})"),
+                ]
+                for a in attacks
+            ],
+        ),
+        "",
+        f"The server's log: {log_check}.",
+    ]
+    if errors:
+        lines.append("Learner errors seen: " + "; ".join(errors[:5]))
+    return [*lines, ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -329,14 +691,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md", help="Markdown file"
     )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="one class size (the largest given) plus four attackers; writes section (f2)",
+    )
     args = parser.parse_args(argv)
     os.environ["COURSE_BACKEND"] = "local"
     os.environ["COURSE_DOTENV"] = "0"
     cores = describe_machine().get("cores (logical)")
+    if args.hostile:
+        learners = max(int(n) for n in args.learners.split(","))
+        pair: dict[bool, ClassRun] = {}
+        for hostile in (False, True):
+            print(
+                f"{learners} learners{' and 4 attackers' if hostile else ' (control)'}, "
+                f"{args.slots} slots, on {cores} cores, load average {load_average()} …",
+                flush=True,
+            )
+            before = load_average()
+            outcomes, wall, attacks, log_check = measure_classroom(
+                learners=learners,
+                slots=args.slots,
+                requests=args.requests,
+                duration=args.duration,
+                think_seconds=args.think,
+                hostile=hostile,
+            )
+            pair[hostile] = ClassRun(outcomes, wall, before, load_average())
+        lines = hostile_section(
+            learners,
+            pair[False],
+            pair[True],
+            attacks,
+            log_check,
+            slots=args.slots,
+            requests=args.requests,
+            think_seconds=args.think,
+        )
+        print("\n".join(lines))
+        replace_section(args.output, HOSTILE_TITLE, lines)
+        print(f"Wrote the section to {args.output}")
+        return 0
     runs = []
     for learners in (int(n) for n in args.learners.split(",")):
         print(f"{learners} learners, {args.slots} slots, on {cores} cores …", flush=True)
-        outcomes, wall = measure_classroom(
+        outcomes, wall, _, _ = measure_classroom(
             learners=learners,
             slots=args.slots,
             requests=args.requests,

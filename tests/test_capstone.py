@@ -254,6 +254,54 @@ def test_budget_overrun_and_missing_evaluation_fail(tmp_path: Path) -> None:
     assert "budget is 1 calls and 10 tokens" in report["Stays within its budget"].evidence
 
 
+class LoopAgent(Agent):
+    """Replies through agents.run, which passes the time left of its budget as the timeout."""
+
+    def reply(self, message: str, *, customer_id: str | None = None) -> AgentReply:
+        desk = tools.OrderDesk(tools.Session(customer_id or "C-0228", today=dt.date(2026, 10, 5)))
+        run = agents.run(message, desk=desk, client=self.client, model="m", budget=self.budget)
+        escalate = run.stopped_by != "answer"
+        return AgentReply(run.answer, escalate, f"agent: {run.stopped_by}", message)
+
+
+def _slow_model_grade(agent: Agent) -> capstone.CapstoneReport:
+    agent.client = ScriptedClient(["You have 30 days [returns]."], latency_s=30)
+    agent.budget = agents.Budget(max_steps=2, max_tokens=3000, max_seconds=0.5)
+    return grade(agent, cases=[c for c in load_cases() if c.id == "K1"])
+
+
+def test_an_agent_keeping_its_time_budget_stops_itself_while_graded(tmp_path: Path) -> None:
+    # agents.run calls client.with_options(timeout=time left): the grader's wrapped client must
+    # keep that option, or the scripted model would hold the reply for 30 s.
+    report = _slow_model_grade(LoopAgent(None, tmp_path / "log.jsonl"))
+    (result,) = report.results
+    assert "Budget used up" in result.text and result.escalate  # the agent's own hand-over
+    assert result.budget_stop == "" and result.model_calls == 1
+    assert report["Stays within its budget"].passed
+
+
+def test_an_agent_ignoring_its_time_budget_is_stopped_by_the_grader(tmp_path: Path) -> None:
+    # The solution-style agent calls support.answer without a timeout: the grader cuts the
+    # call once the budget (plus grace) is used, instead of waiting for the slow model.
+    report = _slow_model_grade(Agent(None, tmp_path / "log.jsonl"))
+    (result,) = report.results
+    assert result.budget_stop == "seconds"
+    criterion = report["Stays within its budget"]
+    assert not criterion.passed
+    assert "case K1: the grader stopped the agent" in criterion.evidence
+    assert "still waiting for the model after its 0.5 s" in criterion.evidence
+
+
+def test_a_call_beyond_max_steps_is_refused_while_graded(tmp_path: Path) -> None:
+    agent = _agent(tmp_path)
+    agent.budget = agents.Budget(max_steps=0, max_tokens=3000)
+    report = grade(agent, cases=[c for c in load_cases() if c.id == "K1"])
+    (result,) = report.results
+    assert result.budget_stop == "calls" and result.model_calls == 0
+    assert "asked for more than 0 model calls" in report["Stays within its budget"].evidence
+    assert agent.client.requests == []  # the refused call never reached the model
+
+
 def test_an_unanswerable_question_answered_is_caught(tmp_path: Path) -> None:
     cases = [replace(c, kind="unanswerable") for c in load_cases() if c.id == "K1"]
     report = grade(_agent(tmp_path), cases=cases)

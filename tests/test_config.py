@@ -263,8 +263,16 @@ def test_backend_info_azure_masks_the_key_and_names_the_region_caveat(
         ("http://localhost:11434/v1", False),
         ("http://127.0.0.1:8080/v1", False),
         ("http://[::1]:8080/v1", False),
+        ("http://LOCALHOST:8080/v1", False),
+        ("http://127.8.0.1:8080/v1", False),
+        ("http://[::ffff:127.0.0.1]:8080/v1", False),
         ("https://llm.isar-cycles.example/v1", True),
         ("http://192.168.1.20:8080/v1", True),
+        # Names that look local but are answered by public DNS: the data leaves the machine.
+        ("http://127.0.0.1.nip.io:8080/v1", True),
+        ("http://localhost.isar-cycles.example/v1", True),
+        ("http://127.example/v1", True),
+        ("http://[::ffff:10.0.0.1]:8080/v1", True),
     ],
 )
 def test_backend_info_compatible_says_where_data_goes(
@@ -278,6 +286,25 @@ def test_backend_info_compatible_says_where_data_goes(
     assert info.data_goes_to.startswith("nowhere") is not leaves
     assert info.endpoint == base_url
     assert FAKE_KEY not in _all_renderings(info)
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),  # every interface, not loopback
+        ("::", False),
+        ("", False),
+        ("localhost.", False),  # a DNS name other than exactly "localhost"
+        ("127.0.0.1.nip.io", False),
+        ("127.1", False),  # a shorthand ipaddress does not accept: judged remote, to be safe
+    ],
+)
+def test_is_loopback_host_trusts_literal_addresses_only(host: str, local: bool) -> None:
+    assert config.is_loopback_host(host) is local
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,19 @@ CI), so this file fails naming every requirement that differs.
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import json
 import re
 import stat
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,3 +151,75 @@ def test_ipywidgets_stays_on_version_8() -> None:
     assert Version("8.1.5") in spec
     assert Version("7.8.5") not in spec, f"ipywidgets must be >=8, is {spec}"
     assert Version("9.0.0") not in spec, f"ipywidgets must be <9, is {spec}"
+
+
+# --- every import is declared -----------------------------------------------------------------
+
+#: Where the course's own code lives, and which requirement lists may satisfy its imports.
+RUNTIME_CODE = ("src", "notebooks", "solutions", "exercises")
+DEVELOPER_CODE = ("tests", "benchmarks", "scripts")
+
+
+def _code_sources(folder: str) -> list[tuple[Path, str]]:
+    """(file, Python source) of every .py file and every notebook code cell under ``folder``."""
+    sources = [(path, path.read_text(encoding="utf-8")) for path in (ROOT / folder).rglob("*.py")]
+    for path in (ROOT / folder).rglob("*.ipynb"):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] == "code":
+                lines = "".join(cell["source"]).splitlines()
+                # IPython magics (%pip, !ls) are not Python; the rest of the cell is.
+                code = [line for line in lines if not line.lstrip().startswith(("%", "!"))]
+                sources.append((path, "\n".join(code)))
+    return sources
+
+
+def _imported_top_level(folders: tuple[str, ...]) -> dict[str, Path]:
+    """Top-level module name → one file importing it, for absolute imports in ``folders``."""
+    found: dict[str, Path] = {}
+    for folder in folders:
+        for path, source in _code_sources(folder):
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    found.setdefault(name.split(".")[0], path)
+    return found
+
+
+def _undeclared(folders: tuple[str, ...], declared: list[str]) -> list[str]:
+    declared_names = {canonicalize_name(Requirement(line).name) for line in declared}
+    local = {p.stem for folder in folders for p in (ROOT / folder).glob("*.py")}
+    distributions = importlib.metadata.packages_distributions()
+    problems = []
+    for module, path in sorted(_imported_top_level(folders).items()):
+        if module in sys.stdlib_module_names or module in local or module == "enterprise_ai":
+            continue
+        owners = {canonicalize_name(d) for d in distributions.get(module, [module])}
+        if not owners & declared_names:
+            where = path.relative_to(ROOT)
+            problems.append(f"{module} (imported in {where}; package {sorted(owners)})")
+    return problems
+
+
+def test_every_package_the_course_imports_is_a_declared_dependency() -> None:
+    project = _pyproject()["project"]
+    missing = _undeclared(RUNTIME_CODE, project["dependencies"])
+    assert not missing, (
+        "Imported but not in pyproject.toml's dependencies (add a range there and in "
+        "environment.yml, and its pin to constraints.txt): " + "; ".join(missing)
+    )
+
+
+def test_every_package_the_tests_and_scripts_import_is_declared() -> None:
+    project = _pyproject()["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    missing = _undeclared(DEVELOPER_CODE, declared)
+    assert not missing, (
+        "Imported by tests, benchmarks or scripts but declared nowhere (add it to the `test` "
+        "extra and environment.yml, and its pin to constraints.txt): " + "; ".join(missing)
+    )

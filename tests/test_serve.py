@@ -2,6 +2,8 @@
 
 One class server (with its own llama.cpp, started the way ``course serve`` starts it) serves
 the module; learners are played by the ``openai`` SDK and by raw HTTP where headers matter.
+Hostile clients (no key, huge or broken bodies, slow or greedy connections) are played by raw
+sockets; a second address on loopback (127.0.0.2) plays another laptop in the room.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import openai
 import pytest
 from pydantic import BaseModel, Field
 
+from enterprise_ai import serve as serve_module
 from enterprise_ai.errors import CourseError, PortInUseError
 from enterprise_ai.serve import (
     ApiKeyRequiredError,
@@ -27,6 +32,9 @@ from enterprise_ai.serve import (
 
 KEY = "class-key-0123456789"
 MODEL = "SmolLM2-135M-Instruct"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+AUTH_LINES = (f"Authorization: Bearer {KEY}",)
+GOOD = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5}
 WEATHER_TOOL = {
     "type": "function",
     "function": {
@@ -56,6 +64,34 @@ def classroom() -> Iterator[ClassroomServer]:
 @pytest.fixture
 def learner(classroom: ClassroomServer) -> openai.OpenAI:
     return openai.OpenAI(base_url=classroom.url, api_key=KEY, max_retries=0)
+
+
+def _raw(server: ClassroomServer, request: bytes, *, source: str = "127.0.0.1") -> bytes:
+    """Send raw bytes and read one answer (head and content-length body).
+
+    A server that never answers fails the test with a socket timeout.
+    """
+    address = (str(server.host), int(server.port))
+    with socket.create_connection(address, timeout=20, source_address=(source, 0)) as sock:
+        sock.sendall(request)
+        reply = b""
+        while b"\r\n\r\n" not in reply and (chunk := sock.recv(65536)):
+            reply += chunk
+        head = reply.partition(b"\r\n\r\n")[0].lower()
+        length = int(head.split(b"content-length: ")[1].split(b"\r\n")[0])
+        while len(reply.partition(b"\r\n\r\n")[2]) < length and (chunk := sock.recv(65536)):
+            reply += chunk
+    return reply
+
+
+def _head(path: str, *lines: str, method: str = "POST") -> bytes:
+    text = f"{method} {path} HTTP/1.1\r\nHost: class\r\n"
+    return (text + "".join(f"{line}\r\n" for line in lines) + "\r\n").encode()
+
+
+def _status_and_error(reply: bytes) -> tuple[int, dict]:
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)["error"]
 
 
 # --- refusing to start ----------------------------------------------------------------------
@@ -207,3 +243,311 @@ def test_serve_prints_the_url_masks_the_key_and_stops(
     printed = capsys.readouterr().out
     assert f"OPENAI_BASE_URL={server.url}" in printed
     assert KEY not in printed and "cla…6789" in printed
+
+
+# --- hostile clients ------------------------------------------------------------------------
+
+
+def test_the_key_is_checked_before_a_byte_of_the_body_is_read(classroom: ClassroomServer) -> None:
+    # 1 GB announced, nothing sent: the old server waited for the body; this one answers at once.
+    reply = _raw(classroom, _head("/v1/chat/completions", "Content-Length: 1000000000"))
+    status, error = _status_and_error(reply)
+    assert (
+        status == 401
+        and error["code"] == "invalid_api_key"
+        and "OPENAI_API_KEY" in error["message"]
+    )
+    assert error["type"] == "invalid_request_error" and "param" in error
+
+
+def test_an_oversized_body_is_refused_before_and_while_it_is_read(
+    classroom: ClassroomServer,
+) -> None:
+    key, json_type = f"Authorization: Bearer {KEY}", "Content-Type: application/json"
+    announced = _head("/v1/chat/completions", key, json_type, "Content-Length: 2000000")
+    status, error = _status_and_error(_raw(classroom, announced))
+    assert status == 413 and "1,000,000 bytes" in error["message"]
+    chunked = _head("/v1/chat/completions", key, json_type, "Transfer-Encoding: chunked")
+    piece = b"x" * 100_000
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for _ in range(11))
+    status, error = _status_and_error(_raw(classroom, chunked + chunks + b"0\r\n\r\n"))
+    assert status == 413 and error["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize("path", ["/slots", "/props", "/metrics", "/v1/embeddings", "/completion"])
+def test_llama_cpp_s_own_endpoints_are_not_reachable(classroom: ClassroomServer, path: str) -> None:
+    for method in ("GET", "POST"):
+        reply = httpx2.request(method, classroom.url.removesuffix("/v1") + path, headers=AUTH)
+        assert reply.status_code == 404, (method, path)
+        assert (
+            "/v1/chat/completions, /v1/responses and /v1/models" in reply.json()["error"]["message"]
+        )
+    assert httpx2.delete(f"{classroom.url}/models", headers=AUTH).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code", "fix"),
+    [
+        ("application/json", b"{'model': 1", 400, "invalid_json", "not valid JSON"),
+        ("application/json", b"[1, 2]", 400, "invalid_json", "not an object"),
+        ("application/json", b"\xff\xfe\x00{}", 400, "invalid_encoding", "encoded as UTF-8"),
+        (
+            "text/plain",
+            json.dumps(GOOD).encode(),
+            415,
+            "unsupported_media_type",
+            "application/json",
+        ),
+        ("", json.dumps(GOOD).encode(), 415, "unsupported_media_type", "application/json"),
+        (
+            "application/json",
+            json.dumps({**GOOD, "model": "gpt-4.1"}).encode(),
+            404,
+            "model_not_found",
+            f"it serves {MODEL}",
+        ),
+        ("application/json", json.dumps({"messages": []}).encode(), 400, "missing_model", MODEL),
+        (
+            "application/json",
+            json.dumps({**GOOD, "max_tokens": 10**9}).encode(),
+            400,
+            "invalid_value",
+            "e.g. max_tokens=200",
+        ),
+        (
+            "application/json",
+            json.dumps({**GOOD, "max_tokens": -1}).encode(),
+            400,
+            "invalid_value",
+            "at least 1",
+        ),
+        (
+            "application/json",
+            json.dumps({**GOOD, "max_tokens": "lots"}).encode(),
+            400,
+            "invalid_value",
+            "whole number",
+        ),
+        ("application/json", b"[" * 100_000, 400, "invalid_json", "JSON"),
+    ],
+)
+def test_bad_input_gets_an_openai_error_that_names_the_fix(
+    classroom: ClassroomServer,
+    learner: openai.OpenAI,
+    content_type: str,
+    body: bytes,
+    status: int,
+    code: str,
+    fix: str,
+) -> None:
+    headers = {**AUTH, "Content-Type": content_type}
+    reply = httpx2.post(f"{classroom.url}/chat/completions", headers=headers, content=body)
+    assert reply.status_code == status
+    error = reply.json()["error"]
+    assert (error["code"], error["type"]) == (code, "invalid_request_error")
+    assert fix in error["message"]
+    assert reply.headers["x-should-retry"] == "false"
+    assert learner.models.list().data  # and the server goes on serving
+
+
+def test_the_sdk_raises_the_matching_error_for_bad_requests(learner: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="at most 4096 tokens"):
+        learner.chat.completions.create(**{**GOOD, "max_tokens": 100_000})
+    with pytest.raises(openai.NotFoundError, match="does not exist on this class server"):
+        learner.responses.create(model="gpt-4.1-mini", input="Hi")
+
+
+def test_one_learner_over_the_rate_waits_and_the_others_are_served(
+    classroom: ClassroomServer,
+) -> None:
+    server = start_server(
+        port=0,
+        api_key=KEY,
+        upstream_base_url=classroom.upstream_base_url,
+        learner_requests_per_s=4,
+        learner_burst=2,
+    )
+    try:
+        models = f"{server.url}/models"
+        assert [httpx2.get(models, headers=AUTH).status_code for _ in range(2)] == [200, 200]
+        refused = httpx2.get(models, headers=AUTH)
+        assert (
+            refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limit_exceeded"
+        )
+        assert (
+            refused.headers["retry-after"] == "1"
+            and 0 < int(refused.headers["retry-after-ms"]) <= 250
+        )
+        assert "so the others in the room get answers too" in refused.json()["error"]["message"]
+        other_laptop = httpx2.Client(transport=httpx2.HTTPTransport(local_address="127.0.0.2"))
+        with other_laptop:
+            assert other_laptop.get(models, headers=AUTH).status_code == 200
+        patient = openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=2)
+        assert patient.models.list().data  # the SDK waits retry-after-ms and asks again
+    finally:
+        server.shutdown()
+
+
+def test_the_token_bucket_refills_at_the_rate() -> None:
+    learner = serve_module._Learner(tokens=2.0, updated=0.0)
+    assert [learner.take(0.0, rate=2.0, burst=2) for _ in range(2)] == [0.0, 0.0]
+    assert learner.take(0.0, rate=2.0, burst=2) == pytest.approx(0.5)  # one token per 0.5 s
+    assert learner.take(0.5, rate=2.0, burst=2) == 0.0
+    assert learner.take(100.0, rate=2.0, burst=2) == 0.0  # refills to the burst, not beyond
+    assert learner.take(100.0, rate=2.0, burst=2) == 0.0
+    assert learner.take(100.0, rate=2.0, burst=2) > 0
+
+
+def test_learners_are_told_apart_by_a_valid_key_and_address_only() -> None:
+    from starlette.requests import Request
+
+    proxy = serve_module._Proxy(api_key=KEY, upstream_base_url="http://x", models=frozenset())
+
+    def request(authorization: str, address: str) -> Request:
+        headers = [(b"authorization", authorization.encode())]
+        return Request({"type": "http", "headers": headers, "client": (address, 1)})
+
+    for guess in ("Bearer a", "Bearer b", "Bearer c"):  # made-up headers make no new learners
+        proxy.learner(request(guess, "10.0.0.5"), authorized=False)
+    assert list(proxy.learners) == [("", "10.0.0.5")]
+    proxy.learner(request(f"Bearer {KEY}", "10.0.0.5"), authorized=True)
+    assert len(proxy.learners) == 2
+    proxy._forget_idle(now=10**9)  # full again and nothing running: forgotten
+    assert proxy.learners == {}
+
+
+def test_a_slow_loris_is_disconnected_while_the_others_are_served(
+    classroom: ClassroomServer, learner: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve_module, "HEADER_TIMEOUT_S", 0.5)
+    address = (str(classroom.host), int(classroom.port))
+    with socket.create_connection(address, timeout=20) as slow:
+        slow.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: cl")  # and then nothing
+        assert learner.models.list().data  # meanwhile, everyone else is served
+        assert slow.recv(1024) == b""  # the server hung up on the unfinished headers
+
+
+def test_oversized_or_malformed_headers_get_openai_shaped_errors(
+    classroom: ClassroomServer,
+) -> None:
+    reply = _raw(classroom, _head("/v1/models", f"X-Padding: {'a' * 20_000}", method="GET"))
+    status, error = _status_and_error(reply)
+    assert status == 431 and error["code"] == "headers_too_large"
+    status, error = _status_and_error(_raw(classroom, b"NOT HTTP AT ALL\r\n\r\n"))
+    assert status == 400 and error["code"] == "bad_request_headers"
+
+
+def test_connections_per_address_are_capped(
+    classroom: ClassroomServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve_module, "MAX_CONNECTIONS_PER_CLIENT", 2)
+    address = (str(classroom.host), int(classroom.port))
+    held = [socket.create_connection(address, timeout=20) for _ in range(2)]
+    try:
+        with socket.create_connection(address, timeout=20) as third:
+            assert third.recv(1024) == b""  # closed at once
+        reply = _raw(classroom, _head("/v1/models", *AUTH_LINES, method="GET"), source="127.0.0.2")
+        assert reply.startswith(b"HTTP/1.1 200")  # another laptop is not affected
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_the_log_shows_method_path_status_and_size_never_keys_or_bodies(
+    classroom: ClassroomServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    secret = "IBAN DE89370400440532013000"
+    body = {**GOOD, "messages": [{"role": "user", "content": secret}]}
+    httpx2.post(f"{classroom.url}/chat/completions", headers=AUTH, json=body, timeout=120)
+    broken = {**AUTH, "Content-Type": "application/json"}
+    httpx2.post(f"{classroom.url}/chat/completions?key={KEY}", headers=broken, content=b"{oops")
+    httpx2.get(f"{classroom.url}/models", headers={"Authorization": "Bearer wrong-guess"})
+    logged = capfd.readouterr().err
+    lines = [line for line in logged.splitlines() if line.startswith(("GET ", "POST "))]
+    assert lines[-3:][0].startswith("POST /v1/chat/completions 200 ")
+    assert lines[-3:][1].startswith("POST /v1/chat/completions 400 ")
+    assert lines[-3:][2].startswith("GET /v1/models 401 ")
+    assert all(len(line.split()) == 4 and line.split()[3].isdigit() for line in lines[-3:])
+    assert secret not in logged and KEY not in logged and "wrong-guess" not in logged
+
+
+class _HeldUpstream(ThreadingHTTPServer):
+    """A stand-in for llama.cpp that holds every chat request until ``release`` is set."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _HeldHandler)
+        self.release = threading.Event()
+        self.arrived = threading.Semaphore(0)
+        self.asked: list[str] = []  # the user message of every chat request that got here
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def wait_for_arrival(self) -> bool:
+        return self.arrived.acquire(timeout=30)
+
+
+class _HeldHandler(BaseHTTPRequestHandler):
+    server: _HeldUpstream
+
+    def do_GET(self) -> None:
+        self._json({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.asked.append(body["messages"][-1]["content"])
+        self.server.arrived.release()
+        self.server.release.wait(30)
+        message = {"role": "assistant", "content": "ok"}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        self._json(
+            {
+                "id": "c",
+                "object": "chat.completion",
+                "created": 0,
+                "model": MODEL,
+                "choices": [choice],
+            }
+        )
+
+    def _json(self, body: dict) -> None:
+        content = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_one_learner_holds_at_most_one_model_slot_while_others_get_through() -> None:
+    upstream = _HeldUpstream()
+    server = start_server(port=0, api_key=KEY, upstream_base_url=upstream.url)
+
+    def ask(source: str) -> object:
+        http = httpx2.Client(transport=httpx2.HTTPTransport(local_address=source))
+        client = openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0, http_client=http)
+        question = [{"role": "user", "content": source}]
+        return client.chat.completions.create(**{**GOOD, "messages": question})
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            mine = [pool.submit(ask, "127.0.0.1") for _ in range(3)]
+            assert upstream.wait_for_arrival()
+            other = pool.submit(ask, "127.0.0.2")
+            while "127.0.0.2" not in upstream.asked:  # another laptop is not queued behind me
+                assert upstream.wait_for_arrival()
+            assert upstream.asked.count("127.0.0.1") == 1  # my others wait at the class server
+            upstream.release.set()
+            assert all(future.result(timeout=30).choices for future in [*mine, other])
+            assert upstream.asked.count("127.0.0.1") == 3
+    finally:
+        upstream.release.set()
+        server.shutdown()
+        upstream.shutdown()

@@ -111,11 +111,6 @@ def test_an_exception_class_instead_of_an_instance_is_refused_with_the_fix():
         ScriptedClient([openai.APITimeoutError])
 
 
-def test_streaming_is_refused_clearly():
-    with pytest.raises(NotImplementedError, match="does not stream"):
-        _chat(ScriptedClient(["x"]), stream=True)
-
-
 def test_usage_counts_prompt_and_reply_words():
     reply = _chat(ScriptedClient(["Your bike ships tomorrow."]))
     assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens == 5
@@ -124,6 +119,96 @@ def test_usage_counts_prompt_and_reply_words():
 
 def test_with_options_keeps_the_script_and_repr_shows_counts():
     client = ScriptedClient(["a", "b"])
-    assert client.with_options(timeout=5).chat.completions.create(model="m", messages=[])
-    assert client.replies_left == 1
+    copy = client.with_options(timeout=5, max_retries=1)
+    assert isinstance(copy, ScriptedClient) and (copy.timeout, copy.max_retries) == (5, 1)
+    assert copy.chat.completions.create(model="m", messages=[]).choices[0].message.content == "a"
+    assert client.replies_left == 1 and client.requests is copy.requests
     assert repr(client) == "ScriptedClient(2 replies, 1 requests)"
+
+
+# --- the real SDK runs: streaming, .parse, retries, timeouts ---------------------------------
+
+
+def test_it_is_a_real_sdk_client_that_validates_calls():
+    client = ScriptedClient(["x"])
+    assert isinstance(client, openai.OpenAI) and client.max_retries == 0
+    with pytest.raises(TypeError, match="messages"):
+        client.chat.completions.create(model="m")  # the SDK itself refuses, as in production
+    assert client.requests == []
+
+
+def test_chat_streams_text_chunk_by_chunk_with_usage_at_the_end():
+    client = ScriptedClient(["Your bike ships tomorrow."])
+    stream = _chat(client, stream=True, stream_options={"include_usage": True})
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Your bike ships tomorrow."
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 5
+    assert client.requests[0]["stream"] is True
+    assert client.returned[0].choices[0].message.content == text
+
+
+def test_a_streamed_tool_call_arrives_as_sdk_deltas():
+    client = ScriptedClient([ScriptedClient.tool_call("order_status", {"order_id": "IC-1"})])
+    chunks = list(_chat(client, stream=True))
+    deltas = [d for c in chunks for d in (c.choices[0].delta.tool_calls or [])]
+    assert deltas[0].function.name == "order_status"
+    assert json.loads("".join(d.function.arguments or "" for d in deltas)) == {"order_id": "IC-1"}
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+def test_responses_stream_events_end_with_the_completed_response():
+    client = ScriptedClient(["Hello there"])
+    events = list(client.responses.create(model="m", input="Hi", stream=True))
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert deltas == ["Hello there"]
+    assert events[-1].type == "response.completed"
+    assert events[-1].response.output_text == "Hello there"
+
+
+class Triage(BaseModel):
+    category: str
+    urgent: bool
+
+
+def test_chat_parse_and_responses_parse_return_the_pydantic_object():
+    client = ScriptedClient(
+        [{"category": "returns", "urgent": False}, Triage(category="x", urgent=True)]
+    )
+    parsed = client.chat.completions.parse(model="m", messages=MESSAGES, response_format=Triage)
+    assert parsed.choices[0].message.parsed == Triage(category="returns", urgent=False)
+    schema = client.requests[0]["response_format"]["json_schema"]["schema"]
+    assert set(schema["properties"]) == {"category", "urgent"}  # what the SDK really sends
+    response = client.responses.parse(model="m", input="Hi", text_format=Triage)
+    assert response.output_parsed == Triage(category="x", urgent=True)
+
+
+def test_a_scripted_429_is_retried_after_retry_after_when_the_client_retries():
+    script = [rate_limit_error(retry_after_s=0.01), "after the wait"]
+    patient = ScriptedClient(script).with_options(max_retries=2)
+    assert _chat(patient).choices[0].message.content == "after the wait"
+    assert len(patient.requests) == 2  # the SDK asked twice, as against a real provider
+    with pytest.raises(openai.RateLimitError) as caught:
+        _chat(ScriptedClient(script))  # max_retries=0: the caller sees the 429
+    assert caught.value.response.headers["retry-after"] == "0.01"
+
+
+def test_a_scripted_timeout_is_retried_like_a_real_one():
+    client = ScriptedClient([timeout_error(), "second try"], max_retries=1)
+    assert _chat(client).choices[0].message.content == "second try"
+    assert len(client.requests) == 2
+
+
+def test_a_slow_model_times_out_at_the_timeout_the_caller_set():
+    client = ScriptedClient(["late"], latency_s=0.3)
+    with pytest.raises(openai.APITimeoutError):
+        _chat(client.with_options(timeout=0.05))
+    assert _chat(client).choices[0].message.content == "late"  # no timeout: it waits
+
+
+def test_other_exceptions_are_raised_unchanged_and_unscripted_apis_say_so():
+    with pytest.raises(ValueError, match="boom"):
+        _chat(ScriptedClient([ValueError("boom")]))
+    with pytest.raises(openai.NotFoundError, match="does not script POST /v1/embeddings"):
+        ScriptedClient([]).embeddings.create(model="m", input="x")
+    assert [m.id for m in ScriptedClient([]).models.list()] == ["scripted"]

@@ -15,6 +15,7 @@ Modules (dependencies point one way, top to bottom):
     costs            tokens, context, latency, EUR per call and per month      (lesson 01)
     triage           ticket triage with a schema, a keyword baseline, evaluation (lesson 02)
     kb, support      chunking, BM25 search, grounded answers with citations     (lesson 03)
+    metering         count (and cap) model calls and tokens below the SDK
     evals            grade the bot on the eval set, error causes, review queue  (lesson 04)
     guardrails       PII redaction, pseudonymisation, injection detection,      (lesson 05)
                      output moderation, OWASP mapping
@@ -28,8 +29,8 @@ Modules (dependencies point one way, top to bottom):
                      pilot design, KPIs, AI-literacy plan, vendor decision matrix
     capstone         the go-live checklist as code: grade(agent) on a case suite (lesson 10)
                      plus check_bot
-    testing          ScriptedClient: test LLM code without a model (replies, JSON, tool calls,
-                     errors)
+    testing          ScriptedClient: a real openai.OpenAI client answered by a script
+                     (replies, JSON, tool calls, streams, errors, slowness)
     widgets, checks  notebook front ends and exercise checks
     notebooks        exercises from solutions, reproducible execution
     doctor, serve, progress, cli   the `course` command

@@ -41,7 +41,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from enterprise_ai import evals, support
+from enterprise_ai import evals, metering, support
 from enterprise_ai.compliance_bot import (
     NOT_LEGAL_ADVICE,
     BotFacts,
@@ -225,6 +225,8 @@ class CaseResult:
         tokens: tokens counted through the agent's client.
         error: what went wrong calling the agent ("" if nothing).
         category: the triage result (triage cases only).
+        budget_stop: why the grader refused or cut one of this reply's model calls:
+            ``"calls"``, ``"tokens"``, ``"seconds"`` (the agent's budget), or ``""``.
     """
 
     case: Case
@@ -238,6 +240,7 @@ class CaseResult:
     tokens: int = 0
     error: str = ""
     category: str | None = None
+    budget_stop: str = ""
 
     def ran(self, names: frozenset[str] | set[str]) -> list[tuple[str, bool, str]]:
         """The successful tool calls among ``names``."""
@@ -444,39 +447,33 @@ def _describe(error: BaseException) -> str:
     return f"raised {type(error).__name__}: {str(error)[:120]}"
 
 
-class _Meter:
-    """Stands in for the agent's client: passes every call on and counts it."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.calls: list[tuple[str, int]] = []  # (request messages as text, total tokens)
-        self.chat = _MeterChat(self)
-
-    def create(self, **request: Any) -> Any:
-        sent = json.dumps(request.get("messages", []), ensure_ascii=False, default=str)
-        reply = self._client.chat.completions.create(**request)
-        usage = getattr(reply, "usage", None)
-        self.calls.append((sent, int(getattr(usage, "total_tokens", 0) or 0)))
-        return reply
-
-    def with_options(self, **options: Any) -> _Meter:
-        return self
-
-    def __getattr__(self, name: str) -> Any:  # responses, models, ...: passed through
-        return getattr(self._client, name)
+#: Seconds the grader waits beyond ``budget.max_seconds`` before it cuts a model call: an agent
+#: that keeps its own budget (``agents.run`` passes the time left as the call's timeout, at least
+#: one second) always stops first, so only an agent that ignores its budget is cut.
+_TIME_GRACE_S = 2.0
 
 
-class _MeterChat:
-    def __init__(self, meter: _Meter) -> None:
-        self.completions = _MeterCompletions(meter)
+def _budget_limits(agent: Any) -> metering.Limits:
+    """The agent's budget as caps per reply: model calls, tokens and wall time."""
+    budget = getattr(agent, "budget", None)
+    steps, tokens = getattr(budget, "max_steps", None), getattr(budget, "max_tokens", None)
+    seconds = getattr(budget, "max_seconds", None)
+    return metering.Limits(
+        max_calls=steps if isinstance(steps, int) else None,
+        max_tokens=tokens if isinstance(tokens, int) else None,
+        max_seconds=seconds + _TIME_GRACE_S if isinstance(seconds, int | float) else None,
+    )
 
 
-class _MeterCompletions:
-    def __init__(self, meter: _Meter) -> None:
-        self._meter = meter
-
-    def create(self, **request: Any) -> Any:
-        return self._meter.create(**request)
+def _meter_for(agent: Any) -> tuple[metering.UsageMeter | None, str]:
+    """A meter around ``agent.client`` holding it to its budget, or None and why not."""
+    client = getattr(agent, "client", None)
+    if client is None:
+        return None, "agent.client is None"
+    try:
+        return metering.UsageMeter(client, limits=_budget_limits(agent)), ""
+    except TypeError:
+        return None, f"agent.client is a {type(client).__name__}, not an openai.OpenAI client"
 
 
 def _tool_entry(item: Any) -> tuple[str, bool, str]:
@@ -496,20 +493,22 @@ def _accepts_customer(reply: Callable[..., Any]) -> bool:
     return any(p.name == "customer_id" or p.kind == p.VAR_KEYWORD for p in parameters)
 
 
-def _ask(agent: Any, case: Case, meter: _Meter | None) -> CaseResult:
+def _ask(agent: Any, case: Case, meter: metering.UsageMeter | None) -> CaseResult:
     """Send one case to the agent and read what it did. Never raises."""
-    before = len(meter.calls) if meter is not None else 0
+    if meter is not None:
+        meter.new_turn()  # the budget counts per reply
 
     def counted(result: CaseResult) -> CaseResult:
         if meter is None:
             return result
-        new = meter.calls[before:]
+        calls = meter.turn_calls()
         return CaseResult(
             **{
                 **result.__dict__,
-                "sent_to_model": "\n".join(sent for sent, _ in new),
-                "model_calls": len(new),
-                "tokens": sum(tokens for _, tokens in new),
+                "sent_to_model": "\n".join(call.sent for call in calls),
+                "model_calls": len(calls),
+                "tokens": sum(call.total_tokens for call in calls),
+                "budget_stop": meter.stopped_by or "",
             }
         )
 
@@ -564,8 +563,9 @@ class _Probed:
     """The agent as ``check_bot`` sees it: missing parts and exceptions become plain values,
     so one broken method fails its checks instead of stopping all of them."""
 
-    def __init__(self, agent: Any) -> None:
+    def __init__(self, agent: Any, meter: metering.UsageMeter | None) -> None:
         self._agent = agent
+        self._meter = meter
         self.problems: list[str] = []
         facts = getattr(agent, "facts", None)
         needed = ("model", "model_vendor", "provider", "data_region", "escalation_contact")
@@ -586,6 +586,8 @@ class _Probed:
         return text if isinstance(text, str) else f"(greeting() returned {text!r})"
 
     def reply(self, message: str) -> BotReply:
+        if self._meter is not None:
+            self._meter.new_turn()  # each probe is a reply with its own budget
         method = getattr(self._agent, "reply", None)
         if not callable(method):
             return BotReply("", False, "the agent has no reply() method")
@@ -747,7 +749,7 @@ def _pii_problem(result: CaseResult, log_text: str | None) -> str:
     return ""
 
 
-def _budget_criterion(agent: Any, results: Sequence[CaseResult], counted: bool) -> Criterion:
+def _budget_criterion(agent: Any, results: Sequence[CaseResult], uncounted: str) -> Criterion:
     name, source = "Stays within its budget", "module 07 (agents.Budget)"
     hint = (
         "give the agent budget = agents.Budget(max_steps=2, max_tokens=3000), create it with "
@@ -758,8 +760,21 @@ def _budget_criterion(agent: Any, results: Sequence[CaseResult], counted: bool) 
     steps, tokens = getattr(budget, "max_steps", None), getattr(budget, "max_tokens", None)
     if not isinstance(steps, int) or not isinstance(tokens, int):
         return Criterion(name, "safety", 1, False, "the agent declares no budget", hint, source)
-    if not counted:
-        evidence = "agent.client is None, so the grader cannot count the model calls"
+    if uncounted:
+        evidence = f"{uncounted}, so the grader cannot count the model calls"
+        return Criterion(name, "safety", 1, False, evidence, hint, source)
+    stopped = [r for r in results if r.budget_stop]
+    if stopped:
+        seconds = getattr(budget, "max_seconds", None)
+        what = {
+            "calls": f"asked for more than {steps} model calls",
+            "tokens": f"went on after {tokens} tokens",
+            "seconds": f"was still waiting for the model after its {seconds} s",
+        }[stopped[0].budget_stop]
+        evidence = (
+            f"case {stopped[0].case.id}: the grader stopped the agent, which {what} "
+            f"({len(stopped)} of {len(results)} messages stopped)"
+        )
         return Criterion(name, "safety", 1, False, evidence, hint, source)
     replies = [r for r in results if r.model_calls is not None and not r.error]
     for r in replies:
@@ -915,7 +930,11 @@ def grade(
     with an e-mail and an IBAN, "I want a human"), then every case of the suite goes to
     ``agent.reply(message, customer_id=...)`` (triage cases to ``agent.triage(text)``). While it
     runs, ``agent.client`` is wrapped so each model call and its tokens are counted and the
-    requests can be searched for personal data; the client is put back afterwards.
+    requests can be searched for personal data; the client is put back afterwards. The
+    wrapped client also holds each reply to the agent's budget: a model call beyond
+    ``max_steps`` or ``max_tokens`` is refused (HTTP 429) and a call still running after
+    ``max_seconds`` (plus two seconds' grace) times out, so a slow or looping agent cannot hold
+    up the grading.
 
     Args:
         agent: anything shaped like :class:`CapstoneAgent`. ``None``, missing methods and
@@ -931,15 +950,14 @@ def grade(
     """
     cases = list(cases) if cases is not None else load_cases()
     original = getattr(agent, "client", None)
-    meter: _Meter | None = None
-    if original is not None:
-        meter = _Meter(original)
+    meter, uncounted = _meter_for(agent)
+    if meter is not None:
         try:
-            agent.client = meter
+            agent.client = meter.client
         except (AttributeError, TypeError):
-            meter = None
+            meter, uncounted = None, "agent.client cannot be replaced"
     try:
-        probed = _Probed(agent)
+        probed = _Probed(agent, meter)
         try:
             compliance: CheckReport | None = check_bot(
                 probed,  # type: ignore[arg-type]  # duck-typed like SupportBot
@@ -989,7 +1007,7 @@ def grade(
             "(escalate=True, tools.APPROVAL_TEXT), or let OrderDesk refuse without a token",
             "the refund was not executed and went to a person",
         ),
-        _budget_criterion(agent, results, meter is not None),
+        _budget_criterion(agent, results, uncounted),
         _triage_criterion(_of(results, "triage"), minimum_triage_accuracy),
         _verdict(
             "Answers are grounded and cited",

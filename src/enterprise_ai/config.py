@@ -13,6 +13,7 @@ Introduced in notebooks/00_setup.ipynb.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,14 @@ from dotenv import dotenv_values, find_dotenv
 
 from enterprise_ai.errors import MissingSettingError, UnknownBackendError
 
-__all__ = ["BACKENDS", "Backend", "Settings", "load_settings", "mask_secret"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "Settings",
+    "is_loopback_host",
+    "load_settings",
+    "mask_secret",
+]
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,33 @@ BACKENDS: dict[str, Backend] = {
 DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
 
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
-_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def is_loopback_host(host: str) -> bool:
+    """True only when ``host`` certainly means this machine: a loopback IP, or ``localhost``.
+
+    Only literal addresses are judged, with :mod:`ipaddress`; nothing is looked up. Any other
+    DNS name counts as remote, because a name can point anywhere: ``127.0.0.1.nip.io`` looks
+    local but is resolved by a public DNS service, and a learner told "your data stays on this
+    machine" must be able to rely on it. ``0.0.0.0`` and ``::`` mean "every interface", so they
+    are not loopback either.
+
+    Args:
+        host: A host name or address, as in a URL (IPv6 may keep its brackets).
+
+    >>> [is_loopback_host(h) for h in ("127.0.0.1", "[::1]", "localhost", "127.0.0.1.nip.io")]
+    [True, True, True, False]
+    """
+    host = host.strip()
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:  # a DNS name (or a malformed address): not provably local
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address.is_loopback
 
 
 def mask_secret(value: str | None) -> str:
@@ -100,11 +134,10 @@ class Settings:
 
     @property
     def is_loopback(self) -> bool:
-        """True when requests never leave this machine."""
+        """True when requests never leave this machine (see :func:`is_loopback_host`)."""
         if self.backend == "local":
             return True
-        host = urlparse(self.base_url or "").hostname or ""
-        return host in _LOOPBACK_HOSTS or host.startswith("127.")
+        return is_loopback_host(urlparse(self.base_url or "").hostname or "")
 
 
 def _read_environment() -> tuple[dict[str, str], str | None]:

@@ -50,7 +50,7 @@ import openai
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
-from enterprise_ai import kb, support
+from enterprise_ai import kb, metering, support
 from enterprise_ai.data import EvalQuestion
 
 __all__ = [
@@ -231,27 +231,6 @@ def failure_cause(row: pd.Series | dict[str, Any]) -> str | None:
     return "fact missing"
 
 
-class _UsageMeter:
-    """Wraps a client and adds up the token usage of the chat calls made through it."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
-        self.chat = self
-        self.completions = self
-
-    def create(self, **request: Any) -> Any:
-        reply = self._client.chat.completions.create(**request)
-        if getattr(reply, "usage", None) is not None:
-            self.prompt_tokens += reply.usage.prompt_tokens or 0
-            self.completion_tokens += reply.usage.completion_tokens or 0
-        return reply
-
-    def __getattr__(self, name: str) -> Any:  # responses, models, ...: passed through
-        return getattr(self._client, name)
-
-
 def _grade(question: EvalQuestion, answer: support.Answer) -> dict[str, Any]:
     retrieved_articles = [h.article_id for h in answer.hits]
     if question.answerable:
@@ -360,12 +339,11 @@ def run(
     answer_fn = answer_fn or support.answer
 
     def one(question: EvalQuestion) -> dict[str, Any]:
-        meter = _UsageMeter(client)
+        meter = metering.UsageMeter(client)  # counts below the SDK; with_options keeps it
         started = time.perf_counter()
         try:
-            graded = _grade(
-                question, answer_fn(question.question, client=meter, model=model, **answer_options)
-            )
+            reply = answer_fn(question.question, client=meter.client, model=model, **answer_options)
+            graded = _grade(question, reply)
         except _RECORDED_ERRORS as err:
             graded = _error_row(err)
         row = {
