@@ -18,6 +18,8 @@ Run it after adding a module or a glossary term; ``tests/test_glossary.py`` runs
 from __future__ import annotations
 
 import argparse
+import bisect
+import functools
 import json
 import os
 import re
@@ -70,6 +72,7 @@ class Term:
     name: str
     anchor: str
     pattern: re.Pattern[str]
+    spellings: tuple[str, ...] = ()  # lower case, for a quick "is it there at all?" test
 
 
 @dataclass
@@ -115,7 +118,8 @@ def load_terms(glossary: Path = GLOSSARY) -> list[Term]:
     for name in names:
         words = "|".join(re.escape(s) for s in _spellings(name))
         pattern = re.compile(rf"(?<![\w@/.-])(?:{words})(?:s|es)?(?![\w@-])", re.IGNORECASE)
-        terms.append(Term(name, term_anchor(name), pattern))
+        lowered = tuple(spelling.lower() for spelling in _spellings(name))
+        terms.append(Term(name, term_anchor(name), pattern, lowered))
     return sorted(terms, key=lambda t: -len(t.name))
 
 
@@ -161,13 +165,38 @@ def load_documents(toc: Path = ROOT / "_toc.yml") -> list[Document]:
     return documents
 
 
+@functools.lru_cache(maxsize=4096)
+def _protected_spans(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Starts and ends of the code, links and headings in ``text`` (sorted, not overlapping).
+
+    Cached: every term is looked up in every text, so the spans of one text are needed about
+    a hundred times.
+    """
+    spans = [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
+    return tuple(start for start, _ in spans), tuple(end for _, end in spans)
+
+
 def _free_matches(term: Term, text: str) -> list[re.Match[str]]:
-    protected = [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
-    return [
-        m
-        for m in term.pattern.finditer(text)
-        if not any(start <= m.start() < end for start, end in protected)
-    ]
+    starts, ends = _protected_spans(text)
+
+    def protected(position: int) -> bool:
+        i = bisect.bisect_right(starts, position) - 1
+        return i >= 0 and position < ends[i]
+
+    return [m for m in term.pattern.finditer(text) if not protected(m.start())]
+
+
+@functools.lru_cache(maxsize=8192)
+def _lower(text: str) -> str:
+    return text.lower()
+
+
+def _has_free_match(term: Term, text: str) -> bool:
+    """Like ``bool(_free_matches(...))``, but stops at the first free match."""
+    lower = _lower(text)
+    if not any(spelling in lower for spelling in term.spellings):
+        return False  # most texts do not mention most terms: a substring test says so fast
+    return bool(_free_matches(term, text))
 
 
 def _shown(path: Path) -> str:
@@ -209,7 +238,7 @@ def first_uses(documents: list[Document], terms: list[Term]) -> dict[str, tuple[
     for term in terms:
         for document in documents:
             for index, text in enumerate(document.texts):
-                if is_linked(term, text) or _free_matches(term, text):
+                if is_linked(term, text) or _has_free_match(term, text):
                     found[term.name] = (document, index)
                     break
             if term.name in found:
