@@ -248,6 +248,13 @@ def test_judge_asks_for_the_verdict_schema_and_reads_it():
     assert "10-year warranty" in request["messages"][1]["content"]
 
 
+def test_a_long_unreadable_verdict_still_gives_a_verdict():
+    cut_off = '{"supported": true, "reason": "' + "The answer repeats the article " * 10
+    verdict = evals.judge("q", "a", "c", client=ScriptedClient([cut_off]), model="m")
+    assert not verdict.supported and verdict.reason.startswith("unreadable verdict: '{")
+    assert len(verdict.reason) <= 100
+
+
 def test_an_unreadable_verdict_counts_as_not_supported():
     client = ScriptedClient(['{"supported": true, "reason": "cut of'])
     verdict = evals.judge("q", "a", "c", client=client, model="m")
