@@ -223,6 +223,9 @@ def test_topic_words_drop_question_words_and_numbers() -> None:
         "bike",
     ]
     assert kb.topic_words("How long?") == []
+    # Redacted personal data (module 05) stands for a value, not for a topic.
+    redacted = "Send the label to <EMAIL_1> or [EMAIL], or call <PHONE_1> / [TAX_ID]."
+    assert kb.topic_words(redacted) == ["send", "label", "call"]
 
 
 def test_coverage_weighs_words_the_index_never_uses_most() -> None:

@@ -88,6 +88,9 @@ _QUESTION_WORDS = """
     much many long often soon quickly need want know tell say ask
 """
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
+#: Placeholders of redacted personal data (module 05: ``[EMAIL]``, ``<PHONE_1>``): they stand for
+#: a value the customer gave, not for a topic the articles should cover.
+_PLACEHOLDER = re.compile(r"[<\[][A-Z][A-Z_]*(?:_\d+)?[>\]]")
 #: Two words count as the same word for :func:`coverage` if they are equal or share their first
 #: five letters: "returning" and "return", "delivered" and "delivery", "removing" and "removed".
 _SAME_WORD_PREFIX = 5
@@ -332,12 +335,14 @@ def tokenize(text: str) -> list[str]:
 
 def topic_words(text: str) -> list[str]:
     """The words of a question that say what it is about: :func:`tokenize` without
-    :data:`QUESTION_WORDS` and without bare numbers ("180 cm" asks about a size, not about 180).
+    :data:`QUESTION_WORDS`, bare numbers ("180 cm" asks about a size, not about 180) and the
+    placeholders of redacted personal data (``<EMAIL_1>``, ``[PHONE]``).
 
     Example:
-        >>> topic_words("How much does it cost to ship 2 e-bikes to Norway?")
-        ['cost', 'ship', 'bike', 'norway']
+        >>> topic_words("How much does it cost to ship 2 e-bikes to Norway? Mail <EMAIL_1>.")
+        ['cost', 'ship', 'bike', 'norway', 'mail']
     """
+    text = _PLACEHOLDER.sub(" ", text)
     words = [w for w in tokenize(text) if w not in QUESTION_WORDS and not w.isdigit()]
     return list(dict.fromkeys(words))
 
