@@ -2,6 +2,7 @@
 
     python benchmarks/support_quality.py              # about 10 minutes on 2 cores
     python benchmarks/support_quality.py --skip-model # only the rule-based parts, seconds
+    python benchmarks/support_quality.py --bot-only --label after   # only part 4, ~3 minutes
 
 Four measurements on the course's own data, each against the goal the course sets for it:
 
@@ -15,15 +16,22 @@ Four measurements on the course's own data, each against the goal the course set
 3. Triage (module 02) on the lesson's 100 tickets, per method: keyword baseline, zero-shot and
    few-shot on the active backend.
 4. The grounded bot (module 03) on the whole evaluation set, graded by ``evals.run`` (module
-   04). Goal: it never answers an unanswerable question without escalating.
+   04), on a development half and a held-out half of the set (:func:`evaluation_half`). Goal: it
+   never answers an unanswerable question without escalating, and answers as many answerable
+   ones as before. Each run is stored under its ``--label`` in ``support_quality.json`` (one row
+   per question), so RESULTS shows runs side by side, and lesson 04 prints the latest full-set
+   figure next to its live sample.
 
-It prints a table per part and writes the section "(g)" of RESULTS.md. Tests never assert these
-numbers; they are here to be read.
+It prints a table per part and writes the section "(g)" of RESULTS.md (``--bot-only`` rewrites
+only the bot's table in it). Tests never assert these numbers; they are here to be read.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
+import json
 import os
 import re
 import sys
@@ -31,10 +39,26 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from machine import ROOT, load_average
-from results_file import markdown_table, replace_section
+from machine import ROOT, _git_commit, load_average
+from results_file import markdown_table, replace_section, split_sections
 
 SECTION_TITLE = "## (g) The support bot: PII, injections, triage and answers (modules 02–05)"
+BOT_TITLE = "### The grounded bot on the evaluation set"
+#: The bot part's runs, by label: when, on which commit, and each question's grades.
+BOT_STORE = ROOT / "benchmarks" / "support_quality.json"
+#: The columns of ``evals.run``'s table that the store keeps (enough for ``evals.summary``).
+_STORED_COLUMNS = (
+    "id",
+    "language",
+    "answerable",
+    "source",
+    "abstained",
+    "escalated",
+    "correct",
+    "grounded",
+    "retrieval_hit",
+    "error",
+)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?\d{4}){4,5}(?: ?\d{1,2})?\b")
 #: What must survive redaction: the bot needs these to help.
 _MUST_KEEP = {
@@ -162,32 +186,126 @@ def triage_section(client: object, model: str) -> list[str]:
     ]
 
 
-def answers_section(client: object, model: str) -> list[str]:
-    """``evals.run`` on the whole evaluation set with the course's default bot."""
+def evaluation_half(question_id: str) -> str:
+    """``"dev"`` or ``"heldout"``: a fixed split of the evaluation set by a hash of the id.
+
+    The first byte of the id's SHA-256 decides (even → dev), so the split needs no list, never
+    changes when questions are added, and knows nothing about the questions' content. It was
+    fixed before the bot was changed for issue 17: the bot's rules are designed on the dev half,
+    and the held-out half is only measured.
+
+    Example:
+        >>> evaluation_half("Q001"), evaluation_half("Q003")
+        ('heldout', 'dev')
+    """
+    return "dev" if hashlib.sha256(question_id.encode()).digest()[0] % 2 == 0 else "heldout"
+
+
+def run_bot(client: object, model: str, *, label: str, command: str) -> dict:
+    """``evals.run`` on the whole evaluation set; store the grades under ``label``."""
     from enterprise_ai import evals
 
     started = time.perf_counter()
     results = evals.run(client=client, model=model, progress=False)
-    seconds = time.perf_counter() - started
-    table = evals.summary(results)
-    rows = [[rate, f"{row.value:.2f}", int(row.questions)] for rate, row in table.iterrows()]
-    unanswerable = results[~results["answerable"]]
-    unsafe = int((~(unanswerable["abstained"] | unanswerable["escalated"])).sum())
-    return [
-        f"### The grounded bot on the evaluation set (`evals.run`, model `{model}`, "
-        f"{seconds:.0f} s)",
+    run = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _git_commit(),
+        "model": model,
+        "command": command,
+        "seconds": round(time.perf_counter() - started),
+        "load_end": load_average(),
+        "questions": results[list(_STORED_COLUMNS)].to_dict("records"),
+    }
+    store = load_bot_store()
+    store[label] = run
+    BOT_STORE.write_text(json.dumps(store, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return run
+
+
+def load_bot_store() -> dict:
+    """The stored bot runs by label (empty if none was stored yet)."""
+    return json.loads(BOT_STORE.read_text(encoding="utf-8")) if BOT_STORE.exists() else {}
+
+
+def _cell(value: float, count: int) -> str:
+    """A rate as ``0.86 (12/14)``: the share and the counts it comes from."""
+    if count == 0 or value != value:  # NaN: nothing to count
+        return "–"
+    return f"{value:.2f} ({round(value * count)}/{count})"
+
+
+def bot_section(store: dict) -> list[str]:
+    """The bot's rates per stored run and half of the evaluation set, side by side."""
+    from enterprise_ai import evals
+
+    if not store:
+        return []
+    header, columns = ["rate"], []
+    for label, run in store.items():
+        questions = pd.DataFrame(run["questions"])
+        halves = questions["id"].map(evaluation_half)
+        for half, name in (("dev", "dev"), ("heldout", "held-out"), (None, "all")):
+            part = questions if half is None else questions[halves == half]
+            header.append(f"{label}: {name}")
+            columns.append(evals.summary(part))
+    rows = [
+        [rate, *(_cell(t.loc[rate, "value"], t.loc[rate, "questions"]) for t in columns)]
+        for rate in columns[0].index
+    ]
+    lines = [
+        f"{BOT_TITLE} (`evals.run`, dev and held-out halves)",
         "",
-        *markdown_table(["rate", "value", "questions"], rows),
-        "",
-        f"Unanswerable questions answered without escalating: {unsafe} of {len(unanswerable)} → "
-        f"{'meets' if unsafe == 0 else 'misses'} the goal (0).",
+        "The halves are fixed by a hash of the question id (`evaluation_half`: SHA-256, first byte "
+        "even → dev), chosen before the bot was changed; the bot's rules were designed on the dev "
+        "half only, and the held-out half was only measured.",
         "",
     ]
+    for label, run in store.items():
+        lines.append(
+            f"- **{label}**: {run['date']}, commit {run['commit']}, model `{run['model']}`, "
+            f"`{run['command']}`, {run['seconds']} s, load average at the end {run['load_end']}"
+        )
+    lines += ["", *markdown_table(header, rows), ""]
+    for label, run in store.items():
+        questions = pd.DataFrame(run["questions"])
+        unanswerable = questions[~questions["answerable"]]
+        unsafe = ~(unanswerable["abstained"] | unanswerable["escalated"])
+        halves = unanswerable["id"].map(evaluation_half)
+        lines.append(
+            f"- {label}: unanswerable questions answered without escalating: "
+            f"{int(unsafe.sum())} of {len(unanswerable)} (dev {int(unsafe[halves == 'dev'].sum())}"
+            f", held-out {int(unsafe[halves == 'heldout'].sum())}) → "
+            f"{'meets' if not unsafe.any() else 'misses'} the goal (0)."
+        )
+    return [*lines, ""]
+
+
+def replace_bot_table(path: Path, lines: list[str]) -> None:
+    """Put the bot's table into section (g) of ``path`` and keep the rest of the section."""
+    text = path.read_text(encoding="utf-8")
+    out: list[str] = []
+    for title, section in split_sections(text):
+        if title == SECTION_TITLE:
+            start = next((i for i, s in enumerate(section) if s.startswith(BOT_TITLE)), None)
+            if start is None:
+                section = [*section, *lines]
+            else:
+                end = next(
+                    (i for i in range(start + 1, len(section)) if section[i].startswith("### ")),
+                    len(section),
+                )
+                section = [*section[:start], *lines, *section[end:]]
+        out += section
+    path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-model", action="store_true", help="only the rule-based parts")
+    parser.add_argument(
+        "--bot-only", action="store_true", help="only the grounded bot (part 4), stored by label"
+    )
+    parser.add_argument("--label", default="latest", help="name of this bot run in the table")
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md", help="Markdown file"
     )
@@ -195,6 +313,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("COURSE_BACKEND", "local")
     os.environ["COURSE_DOTENV"] = "0"
     from enterprise_ai import llm
+
+    command = "python benchmarks/support_quality.py" + (" --bot-only" if args.bot_only else "")
+    command += f" --label {args.label}"
+    if args.bot_only:
+        client, model = llm.get_client(), llm.default_model()
+        print("evals.run on the whole evaluation set …", flush=True)
+        run_bot(client, model, label=args.label, command=command)
+        lines = bot_section(load_bot_store())
+        print("\n".join(lines))
+        replace_bot_table(args.output, lines)
+        print(f"Stored run {args.label!r} in {BOT_STORE.name}; wrote the bot's table of (g)")
+        return 0
 
     started = time.perf_counter()
     parts = [pii_section(), injection_section()]
@@ -204,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         print("triage: 3 methods × 100 tickets …", flush=True)
         parts.append(triage_section(client, model))
         print("evals.run on the whole evaluation set …", flush=True)
-        parts.append(answers_section(client, model))
+        run_bot(client, model, label=args.label, command=command)
+    parts.append(bot_section(load_bot_store()))
     lines = [
         SECTION_TITLE,
         "",

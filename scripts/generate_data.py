@@ -895,7 +895,9 @@ ANSWERABLE: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...] =
      "product_question"),
     ("Wie lange habe ich Zeit, eine Bestellung zurückzugeben?", "de", ("30",), ("returns",),
      "returns"),
-    ("Wie lange gilt die Akku-Garantie?", "de", ("800",), ("warranty",), "warranty"),
+    # "How long": the guarantee ends at 3 years or 800 cycles, whichever comes first; a reply
+    # that names only one limit is incomplete (as for Q009).
+    ("Wie lange gilt die Akku-Garantie?", "de", ("3", "800"), ("warranty",), "warranty"),
     ("Was kostet der Versand eines E-Bikes innerhalb Deutschlands?", "de", ("49",),
      ("shipping-germany",), "shipping"),
     ("Was kostet der Versand eines E-Bikes in die Schweiz?", "de", ("149",),

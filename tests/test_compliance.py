@@ -568,7 +568,7 @@ def test_bot_without_log_or_retention_fails_those_checks(tmp_path):
 
 
 def test_bot_without_handoff_fails_the_escalation_check(tmp_path):
-    report = check_bot(make_bot(tmp_path, human_handoff=False, min_score=0.0))
+    report = check_bot(make_bot(tmp_path, human_handoff=False, min_score=0.0, min_coverage=0.0))
     check = report["Human escalation path"]
     assert not check.passed and "did not escalate" in check.why and "wants_human" in check.fix
 

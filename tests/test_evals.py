@@ -199,7 +199,12 @@ def test_threshold_sweep_counts_both_errors_on_the_eval_set():
     at_default = sweep.loc[support.DEFAULT_MIN_SCORE]
     assert at_default["answered"] + at_default["lost"] == n_answerable
     assert 0 < at_default["missed"] < at_default["caught"]
-    assert checks.EX04_3_SWEEP.set_index("threshold").loc[2.75, "missed"] == at_default["missed"]
+    fixed = checks.EX04_3_SWEEP
+    live = evals.threshold_sweep(questions, fixed["threshold"])
+    assert (
+        live[["answered", "missed"]].values.tolist()
+        == fixed[["answered", "missed"]].values.tolist()
+    )
 
 
 # --- damage limitation ---------------------------------------------------------------------------
@@ -243,6 +248,13 @@ def test_judge_asks_for_the_verdict_schema_and_reads_it():
     assert "10-year warranty" in request["messages"][1]["content"]
 
 
+def test_a_long_unreadable_verdict_still_gives_a_verdict():
+    cut_off = '{"supported": true, "reason": "' + "The answer repeats the article " * 10
+    verdict = evals.judge("q", "a", "c", client=ScriptedClient([cut_off]), model="m")
+    assert not verdict.supported and verdict.reason.startswith("unreadable verdict: '{")
+    assert len(verdict.reason) <= 100
+
+
 def test_an_unreadable_verdict_counts_as_not_supported():
     client = ScriptedClient(['{"supported": true, "reason": "cut of'])
     verdict = evals.judge("q", "a", "c", client=client, model="m")
@@ -266,8 +278,11 @@ def test_the_real_local_model_returns_a_valid_verdict():
 def test_dashboard_filters_and_shows_the_cause(index):
     from enterprise_ai.widgets import EvalDashboard
 
-    results = _run(
-        index, [RETURN, FRAME, KLARNA], ["30 days [returns].", "3 years [warranty].", "Yes."]
+    results = _run(  # min_coverage=0: the quote goes out even where it misses the question
+        index,
+        [RETURN, FRAME, KLARNA],
+        ["30 days [returns].", "3 years [warranty].", "Yes."],
+        min_coverage=0.0,
     )
     dashboard = EvalDashboard(results)
     assert dashboard.shown["id"].tolist() == ["Q2", "Q4"]  # opens on the wrong replies
@@ -315,10 +330,17 @@ def test_ex04_3_wants_the_lowest_threshold_within_the_limit(capsys):
     def highest(sweep, *, max_missed):
         return float(sweep[sweep["missed"] <= max_missed]["threshold"].max())
 
+    def exactly(sweep, *, max_missed):  # `==` instead of `<=`: right only for limits in the table
+        return float(sweep[sweep["missed"] == max_missed]["threshold"].min())
+
     assert checks.ex04_3(lowest)
+    capsys.readouterr()
     assert not checks.ex04_3(highest)
-    assert not checks.ex04_3(None)
     assert "LOWEST" in capsys.readouterr().out
+    assert not checks.ex04_3(exactly)
+    out = capsys.readouterr().out
+    assert "max_missed=4) returned nan, expected 2.5" in out and "AT MOST 4" in out
+    assert not checks.ex04_3(None)
 
 
 def test_ex04_4_needs_a_test_that_fails_on_a_bot_without_the_citation_check(capsys):
@@ -336,12 +358,21 @@ def test_ex04_4_needs_a_test_that_fails_on_a_bot_without_the_citation_check(caps
     def empty_test(answer_fn):
         return None
 
+    def request_test(answer_fn):  # checks the request, not what the customer gets
+        client = ScriptedClient(["You have 14 days."])
+        answer_fn(question, client=client, model="scripted")
+        request = client.requests[0]
+        assert request["seed"] == 42 and request["max_tokens"] == 160
+        assert request["temperature"] == 0
+
     assert checks.ex04_4(good_test)
     assert not checks.ex04_4(weak_test)
     assert not checks.ex04_4(empty_test)
     assert not checks.ex04_4(None)
     out = capsys.readouterr().out
     assert "also passes on a bot" in out and "never called answer_fn" in out
+    assert not checks.ex04_4(request_test)  # the broken bot sends the very same request
+    assert "also passes on a bot" in capsys.readouterr().out
 
 
 def test_module04_cases_are_graded_as_stated_by_the_library():

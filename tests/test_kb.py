@@ -156,6 +156,35 @@ def test_checks_ex03_1_and_ex03_2_accept_the_library_and_reject_slips(capsys) ->
     assert not checks.ex03_1(fixed_slices)
     assert not checks.ex03_1(lambda text, *, max_chars: None)
 
+    capsys.readouterr()
+
+    def words(text: str, *, max_chars: int) -> list[tuple[str, str]]:  # one word per chunk
+        return [(h, w) for h, t in chunk_markdown(text, max_chars=max_chars) for w in t.split()]
+
+    def sentences(text: str, *, max_chars: int) -> list[tuple[str, str]]:
+        found = chunk_markdown(text, max_chars=10_000)
+        return [(h, s) for h, t in found for s in re.split(r"(?<=[.!?])\s+", t)]
+
+    def word_packer(text: str, *, max_chars: int) -> list[tuple[str, str]]:
+        chunks = []
+        for heading, body in chunk_markdown(text, max_chars=10_000):
+            current = ""
+            for word in body.split():
+                if current and len(current) + 1 + len(word) > max_chars:
+                    chunks.append((heading, current))
+                    current = ""
+                current = f"{current} {word}".strip()
+            chunks.append((heading, current))
+        return chunks
+
+    assert not checks.ex03_1(words)
+    assert "fits into 200 characters, but it became" in capsys.readouterr().out
+    assert not checks.ex03_1(sentences)
+    assert "would fit into one chunk of 200" in capsys.readouterr().out
+    assert not checks.ex03_1(word_packer)
+    out = capsys.readouterr().out
+    assert "ends in the middle of a sentence" in out and "cut between sentences" in out
+
     def counts(retrieved, expected, *, k):  # noqa: ANN001, ANN202
         return sum(bool(set(r[:k]) & set(e)) for r, e in zip(retrieved, expected, strict=True))
 
@@ -164,3 +193,63 @@ def test_checks_ex03_1_and_ex03_2_accept_the_library_and_reject_slips(capsys) ->
     assert not checks.ex03_2(counts)
     assert "divide by the number of questions" in capsys.readouterr().out
     assert not checks.ex03_2(lambda retrieved, expected, *, k: None)
+
+
+def test_ex03_1_article_states_the_warranty_article_facts_and_has_one_long_sentence() -> None:
+    from enterprise_ai import checks, data
+
+    warranty = " ".join(data.kb_article("warranty").text.replace("**", "").split())
+    for fact in (
+        "10-year guarantee",
+        "3 years",
+        "800 full charge cycles",
+        "70 %",
+        "3 working days",
+    ):
+        assert fact in checks.EX03_1_TEXT and fact in warranty, fact
+    lengths = [
+        len(sentence)
+        for _, body in kb._sections(checks.EX03_1_TEXT)
+        for sentence in re.split(r"(?<=[.!?])\s+", " ".join(body.split()))
+    ]
+    # The check asks for cuts between sentences at 200 (all fit) and allows word cuts at 120.
+    assert max(lengths) <= 200 and any(n > 120 for n in lengths)
+
+
+def test_topic_words_drop_question_words_and_numbers() -> None:
+    assert kb.topic_words("How much does it cost to ship 2 e-bikes? How long?") == [
+        "cost",
+        "ship",
+        "bike",
+    ]
+    assert kb.topic_words("How long?") == []
+    # Redacted personal data (module 05) stands for a value, not for a topic.
+    redacted = "Send the label to <EMAIL_1> or [EMAIL], or call <PHONE_1> / [TAX_ID]."
+    assert kb.topic_words(redacted) == ["send", "label", "call"]
+
+
+def test_coverage_weighs_words_the_index_never_uses_most() -> None:
+    idx = kb.Index(
+        kb.chunk_all(
+            [
+                SimpleNamespace(
+                    id="shop", title="Shop", text="## Workshop\nOur workshop repairs bikes."
+                ),
+                SimpleNamespace(id="pets", title="Pets", text="## Cats\nCats are welcome."),
+                SimpleNamespace(
+                    id="hours", title="Hours", text="## Open\nThe workshop opens at 9."
+                ),
+            ]
+        )
+    )
+    workshop = idx.chunks[0]
+    full = kb.coverage("Does the workshop repair bikes?", workshop, index=idx)
+    assert (full.share, full.missing, full.unknown) == (1.0, [], [])  # "repair" finds "repairs"
+    dog = kb.coverage("Can I bring my dog into the workshop?", workshop, index=idx)
+    assert dog.missing == ["bring", "dog"] and dog.unknown == ["bring", "dog"]
+    cat = kb.coverage("Can I bring my cat into the workshop?", workshop, index=idx)
+    assert cat.missing == ["bring", "cat"] and cat.unknown == ["bring"]
+    # A word of another chunk weighs less than a word no chunk has: the cat question is covered
+    # a little better than the dog question, though both miss two words.
+    assert 0 < dog.share < cat.share < 0.5
+    assert kb.coverage("How long?", workshop, index=idx).share == 0.0

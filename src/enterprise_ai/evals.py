@@ -630,4 +630,5 @@ def judge(
     try:
         return Verdict.model_validate_json(content)
     except ValidationError:
-        return Verdict(supported=False, reason=f"unreadable verdict: {content[:100]!r}")
+        # The reason must fit Verdict's 100 characters, whatever the model wrote.
+        return Verdict(supported=False, reason=f"unreadable verdict: {content[:70]!r}"[:100])

@@ -10,7 +10,8 @@ three steps before any model is involved:
    the ``bm25s`` library, and returns :class:`Hit` objects with scores.
 
 :func:`hit_at_k` measures retrieval on an evaluation set: how often is a right article among the
-first *k* results?
+first *k* results? :func:`coverage` asks the question a score cannot answer: how much of what the
+customer asks about does a found chunk mention at all?
 
 Example:
     >>> idx = Index(chunk("## Returns\\nReturn a bike within 30 days.", article_id="returns"))
@@ -23,6 +24,7 @@ Introduced in notebooks/03_grounded_bot.ipynb.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,16 +42,20 @@ __all__ = [
     "ENGLISH_STOPWORDS",
     "GERMAN_STOPWORDS",
     "STOPWORDS",
+    "QUESTION_WORDS",
     "Chunk",
+    "Coverage",
     "Hit",
     "Index",
     "chunk",
     "chunk_all",
+    "coverage",
     "default_index",
     "hit_at_k",
     "load",
     "search",
     "tokenize",
+    "topic_words",
 ]
 
 DEFAULT_MAX_CHARS = 800
@@ -74,6 +80,20 @@ _ENGLISH_WORDS = """
 ENGLISH_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(_ENGLISH_WORDS.split())
 
 STOPWORDS = ENGLISH_STOPWORDS | GERMAN_STOPWORDS
+
+#: Words that shape a question without saying what it is about ("how *much*", "how *long*",
+#: "I *need*", "can you *tell* me"). Search keeps them (they rarely match an article anyway);
+#: :func:`topic_words` drops them, so a question is not judged on its phrasing.
+_QUESTION_WORDS = """
+    much many long often soon quickly need want know tell say ask
+"""
+QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
+#: Placeholders of redacted personal data (module 05: ``[EMAIL]``, ``<PHONE_1>``): they stand for
+#: a value the customer gave, not for a topic the articles should cover.
+_PLACEHOLDER = re.compile(r"[<\[][A-Z][A-Z_]*(?:_\d+)?[>\]]")
+#: Two words count as the same word for :func:`coverage` if they are equal or share their first
+#: five letters: "returning" and "return", "delivered" and "delivery", "removing" and "removed".
+_SAME_WORD_PREFIX = 5
 
 _WORD = re.compile(r"\w\w+", re.UNICODE)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -313,6 +333,43 @@ def tokenize(text: str) -> list[str]:
     return [_singular(word) for word in words if word not in STOPWORDS]
 
 
+def topic_words(text: str) -> list[str]:
+    """The words of a question that say what it is about: :func:`tokenize` without
+    :data:`QUESTION_WORDS`, bare numbers ("180 cm" asks about a size, not about 180) and the
+    placeholders of redacted personal data (``<EMAIL_1>``, ``[PHONE]``).
+
+    Example:
+        >>> topic_words("How much does it cost to ship 2 e-bikes to Norway? Mail <EMAIL_1>.")
+        ['cost', 'ship', 'bike', 'norway', 'mail']
+    """
+    text = _PLACEHOLDER.sub(" ", text)
+    words = [w for w in tokenize(text) if w not in QUESTION_WORDS and not w.isdigit()]
+    return list(dict.fromkeys(words))
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (
+        len(a) >= _SAME_WORD_PREFIX
+        and len(b) >= _SAME_WORD_PREFIX
+        and a[:_SAME_WORD_PREFIX] == b[:_SAME_WORD_PREFIX]
+    )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a question a chunk mentions: see :func:`coverage`.
+
+    Attributes:
+        share: the weighted share of the question's topic words found in the chunk, 0 to 1.
+        missing: the topic words the chunk does not mention, in question order.
+        unknown: those of ``missing`` that no chunk of the index mentions.
+    """
+
+    share: float
+    missing: list[str]
+    unknown: list[str]
+
+
 class Index:
     """A BM25 index over chunks: build it once, then search it as often as you like.
 
@@ -335,7 +392,10 @@ class Index:
             )
         self.chunks = list(chunks)
         self._bm25 = bm25s.BM25(k1=k1, b=b)
-        self._bm25.index([tokenize(c.searchable_text) for c in self.chunks], show_progress=False)
+        tokens = [tokenize(c.searchable_text) for c in self.chunks]
+        self._bm25.index(tokens, show_progress=False)
+        self._words = [frozenset(t) for t in tokens]
+        self._frequency: dict[str, int] = {}
 
     def search(self, query: str, *, k: int = 3) -> list[Hit]:
         """The ``k`` best chunks for ``query``, best first; chunks sharing no word are left out.
@@ -354,6 +414,14 @@ class Index:
             if score > 0:
                 hits.append(Hit(self.chunks[int(position)], float(score), len(hits) + 1))
         return hits
+
+    def document_frequency(self, word: str) -> int:
+        """In how many chunks ``word`` occurs (counting words that share its first letters)."""
+        if word not in self._frequency:
+            self._frequency[word] = sum(
+                any(_same_word(word, other) for other in words) for words in self._words
+            )
+        return self._frequency[word]
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -419,3 +487,43 @@ def hit_at_k(
         bool(set(ids[:k]) & set(sources)) for ids, sources in zip(retrieved, expected, strict=True)
     ]
     return float(np.mean(found))
+
+
+def coverage(question: str, chunk: Chunk, *, index: Index | None = None) -> Coverage:
+    """How much of what ``question`` asks about does ``chunk`` mention at all?
+
+    BM25 ranks chunks, but a high score only says that *some* words match: "Can I bring my dog
+    into the Augsburg workshop?" scores well against a workshop chunk that never mentions dogs.
+    Coverage weighs each topic word of the question (:func:`topic_words`) by how rare it is in
+    the index (inverse document frequency, as BM25 does) and returns the weighted share that
+    occurs in the chunk. A word no chunk of the index uses weighs most: the knowledge base has
+    nothing to say about it. Words match when equal or when they share their first five letters
+    ("returning" finds "return").
+
+    Args:
+        question: the customer's question.
+        chunk: the chunk the bot would answer from (usually the best hit).
+        index: the index whose statistics weigh the words; default: :func:`default_index`.
+
+    Returns:
+        A :class:`Coverage`; ``share`` is 0.0 for a question without topic words.
+
+    Example:
+        >>> idx = Index(chunk("## Pets\\nDogs welcome.\\n## Hours\\nOpen 9-18.", article_id="x"))
+        >>> c = coverage("Can I bring my dog?", idx.chunks[0], index=idx)
+        >>> round(c.share, 2), c.missing, c.unknown
+        (0.28, ['bring'], ['bring'])
+
+    Introduced in notebooks/03_grounded_bot.ipynb.
+    """
+    index = index or default_index()
+    words = topic_words(question)
+    if not words:
+        return Coverage(0.0, [], [])
+    in_chunk = set(tokenize(chunk.searchable_text))
+    size = len(index)
+    weights = {w: math.log((size + 1) / (index.document_frequency(w) + 0.5)) for w in words}
+    missing = [w for w in words if not any(_same_word(w, other) for other in in_chunk)]
+    share = 1 - sum(weights[w] for w in missing) / sum(weights.values())
+    unknown = [w for w in missing if index.document_frequency(w) == 0]
+    return Coverage(round(share, 3), missing, unknown)

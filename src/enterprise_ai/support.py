@@ -14,6 +14,10 @@
 5. **check the reply** (:func:`enterprise_ai.reply_check.check_reply`, module 05): a model
    answer that repeats the instructions, shows an outside image or link, or holds personal data
    the customer did not give is replaced by the extractive answer too.
+6. **check that the quote answers the question**: a quote is only an answer if the chunk
+   mentions what the question is about (:func:`enterprise_ai.kb.coverage` at least
+   ``min_coverage``). "Can I bring my dog into the workshop?" finds a workshop chunk with a good
+   score, but the chunk says nothing about dogs: the bot hands over instead of quoting it.
 
 Step 4 is the safeguard the tiny local model needs most; a stronger model trips it less often,
 but the check stays, because a stronger model's wrong citation is harder to spot.
@@ -43,11 +47,13 @@ from enterprise_ai import kb
 
 __all__ = [
     "ABSTAIN_TEXT",
+    "DEFAULT_MIN_COVERAGE",
     "DEFAULT_MIN_SCORE",
     "SYSTEM_PROMPT",
     "Answer",
     "answer",
     "build_messages",
+    "chat_request",
     "extractive_answer",
     "parse_citations",
     "should_abstain",
@@ -56,6 +62,11 @@ __all__ = [
 #: The retrieval score below which the bot does not try to answer. Chosen from the evaluation
 #: set in notebooks/03_grounded_bot.ipynb (section "How sure is the search?").
 DEFAULT_MIN_SCORE = 2.75
+#: The least :func:`enterprise_ai.kb.coverage` a chunk needs before the bot quotes it: the chunk
+#: must mention at least half of what the question is about (weighted by how specific each word
+#: is). Chosen on the development half of the evaluation set (``benchmarks/support_quality.py``),
+#: between the unanswerable and the answerable questions there, and measured on the other half.
+DEFAULT_MIN_COVERAGE = 0.5
 
 ABSTAIN_TEXT = (
     "I'm sorry, I don't know the answer to that from our help articles. "
@@ -86,13 +97,17 @@ class Answer:
         text: the reply the customer sees.
         citations: the article ids the reply cites (every one of them was retrieved).
         escalate: ``True`` if a human colleague must take over.
-        abstained: ``True`` if the bot did not try to answer (retrieval was too weak).
+        abstained: ``True`` if the bot sent the hand-over text instead of an answer: retrieval
+            was too weak (the model was not asked), or the model's answer failed the checks and
+            the best chunk does not cover the question (see ``coverage``).
         hits: the retrieved chunks the reply was based on, best first.
         source: how ``text`` was made: ``"model"``, ``"extractive"`` (the safeguard quoted the
             best chunk because the model's citations could not be trusted) or ``"abstained"``.
         model_text: what the model wrote, also when it was rejected (``None`` if not called).
         output_flags: what the output check (:func:`~enterprise_ai.reply_check.check_reply`)
             found in the model's answer; non-empty means the answer was replaced.
+        coverage: how much of the question the best chunk mentions
+            (:func:`enterprise_ai.kb.coverage`), measured when a quote was considered.
     """
 
     question: str
@@ -104,6 +119,7 @@ class Answer:
     source: Source = "model"
     model_text: str | None = None
     output_flags: list[str] = field(default_factory=list)
+    coverage: kb.Coverage | None = None
 
     @property
     def chunk_ids(self) -> list[str]:
@@ -194,6 +210,40 @@ def extractive_answer(hit: kb.Hit, *, sentences: int = 2) -> str:
     return f"From our help article: {quoted} [{hit.article_id}]"
 
 
+def chat_request(
+    question: str,
+    hits: Sequence[kb.Hit],
+    *,
+    model: str,
+    max_tokens: int = 160,
+    structured: bool = False,
+    mark_data: bool = False,
+) -> dict[str, Any]:
+    """The keyword arguments :func:`answer` passes to ``client.chat.completions.create``.
+
+    One place builds the request, so a test bot (module 04's exercise) can send exactly what
+    the real bot sends: temperature 0 and a fixed seed, for answers that repeat on the same
+    machine. See :func:`answer` for the arguments.
+
+    Example:
+        >>> idx = kb.Index(kb.chunk("## Window\\nReturn within 30 days.", article_id="returns"))
+        >>> request = chat_request("Return?", idx.search("return"), model="m")
+        >>> sorted(request)
+        ['max_tokens', 'messages', 'model', 'seed', 'temperature']
+    """
+    request: dict[str, Any] = {
+        "model": model,
+        "messages": build_messages(question, hits, mark_data=mark_data),
+        "temperature": 0,
+        "seed": 42,
+        "max_tokens": max_tokens,
+    }
+    if structured:
+        retrieved = list(dict.fromkeys(h.article_id for h in hits))
+        request["response_format"] = _structured_format(retrieved)
+    return request
+
+
 def _structured_format(allowed_ids: Sequence[str]) -> dict[str, Any]:
     """A JSON schema whose ``cited_ids`` may only hold retrieved ids: the server's grammar then
     cannot write any other id."""
@@ -245,6 +295,7 @@ def answer(
     structured: bool = False,
     max_tokens: int = 160,
     mark_data: bool = False,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
 ) -> Answer:
     """Answer a customer question from the knowledge base, with citations, or escalate.
 
@@ -261,6 +312,9 @@ def answer(
         max_tokens: the answer length limit, in tokens.
         mark_data: mark the retrieved articles as data in the prompt (spotlighting; see
             :func:`build_messages`).
+        min_coverage: when the model's answer is rejected, quote the best chunk only if it
+            covers at least this much of the question (:func:`enterprise_ai.kb.coverage`);
+            otherwise hand over. ``0`` always quotes.
 
     Returns:
         An :class:`Answer`. Its ``citations`` only ever hold retrieved article ids.
@@ -277,15 +331,14 @@ def answer(
         client = client or llm.get_client()
         model = model or llm.default_model()
     retrieved = list(dict.fromkeys(h.article_id for h in hits))
-    request: dict[str, Any] = {
-        "model": model,
-        "messages": build_messages(question, hits, mark_data=mark_data),
-        "temperature": 0,
-        "seed": 42,
-        "max_tokens": max_tokens,
-    }
-    if structured:
-        request["response_format"] = _structured_format(retrieved)
+    request = chat_request(
+        question,
+        hits,
+        model=model,
+        max_tokens=max_tokens,
+        structured=structured,
+        mark_data=mark_data,
+    )
     reply = client.chat.completions.create(**request)
     model_text = reply.choices[0].message.content or ""
     if structured:
@@ -300,6 +353,11 @@ def answer(
         flags = check_reply(text, system_prompt=SYSTEM_PROMPT, customer_text=question).categories
         if not flags:
             return Answer(question, text, cited, False, False, hits, "model", model_text)
+    covered = kb.coverage(question, hits[0].chunk, index=index)
+    if covered.share < min_coverage:
+        return Answer(
+            question, ABSTAIN_TEXT, [], True, True, hits, "abstained", model_text, flags, covered
+        )
     fallback = extractive_answer(hits[0])
     return Answer(
         question,
@@ -311,4 +369,5 @@ def answer(
         "extractive",
         model_text,
         flags,
+        covered,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -56,15 +57,18 @@ EX04_2_CASES: list[tuple[str, list[str], bool]] = [
     ),
 ]
 
-#: ex04_3: what each abstention threshold does on 73 answerable and 14 unanswerable questions.
+#: ex04_3: what each abstention threshold does on 73 answerable and 14 unanswerable questions
+#: (``evals.threshold_sweep()`` on the evaluation set; tests/test_evals.py keeps them in step).
 EX04_3_SWEEP = pd.DataFrame(
     {
         "threshold": [0.0, 1.0, 1.5, 2.0, 2.5, 2.75, 3.0, 3.5, 4.0, 5.0],
-        "answered": [73, 64, 63, 61, 52, 49, 43, 35, 31, 19],
-        "missed": [14, 10, 9, 7, 3, 2, 1, 1, 1, 0],
+        "answered": [73, 64, 63, 61, 51, 49, 43, 35, 31, 19],
+        "missed": [14, 10, 9, 7, 3, 2, 2, 1, 1, 0],
     }
 )
-_EX04_3_EXPECTED = {0: 5.0, 1: 3.0, 2: 2.75, 3: 2.5, 14: 0.0}
+#: max_missed → the right threshold. 4, 5 and 8 occur in no row of the table, so a rule that
+#: looks for ``missed == max_missed`` finds no row there.
+_EX04_3_EXPECTED = {0: 5.0, 1: 3.5, 2: 2.75, 3: 2.5, 4: 2.5, 5: 2.5, 8: 2.0, 14: 0.0}
 
 
 def _bool_cases(
@@ -139,14 +143,27 @@ def ex04_3(choose_threshold: Callable[..., float]) -> bool:
             return not_yet(label, f"{call} returned None", "return the threshold (a number)")
         if not isinstance(got, int | float) or isinstance(got, bool):
             return not_yet(label, f"{call} returned {got!r:.60}, not a number", "return a float")
-        if abs(float(got) - expected) > 1e-9:
+        if not math.isclose(float(got), expected, abs_tol=1e-9):  # also catches NaN
+            exact_rows = EX04_3_SWEEP[EX04_3_SWEEP["missed"] == max_missed]
+            if exact_rows.empty and got != got:  # NaN: the min of no rows
+                hint = (
+                    f"no row has missed == {max_missed} exactly; the limit says AT MOST "
+                    f"{max_missed}: keep the rows with missed <= max_missed"
+                )
+            else:
+                hint = (
+                    "keep the rows with missed <= max_missed, then take the LOWEST threshold "
+                    "among them: it loses the fewest answerable questions"
+                )
             return not_yet(
                 label,
                 f"{call} returned {got}, expected {expected}",
-                "keep the rows with missed <= max_missed, then take the LOWEST threshold among "
-                "them: it loses the fewest answerable questions. See lesson 04, section 6.",
+                f"{hint}. See lesson 04, section 6.",
             )
-    return passed(label, "the lowest threshold that meets each limit, for all 5 limits.")
+    return passed(
+        label,
+        f"the lowest threshold that meets each limit, for all {len(_EX04_3_EXPECTED)} limits.",
+    )
 
 
 def _correct_bot(question: str, **options: Any) -> support.Answer:
@@ -154,11 +171,16 @@ def _correct_bot(question: str, **options: Any) -> support.Answer:
 
 
 def _trusting_bot(question: str, *, client: Any, model: str, **options: Any) -> support.Answer:
-    """A bot without the citation check: it sends whatever the model wrote."""
-    hits = kb.search(question, k=3)
-    reply = client.chat.completions.create(
-        model=model, messages=support.build_messages(question, hits), temperature=0
+    """A bot without the citation check: it sends whatever the model wrote.
+
+    It retrieves and asks the model exactly as :func:`support.answer` does (same chunks, same
+    request), so a learner's test can only tell the two apart by what reaches the customer.
+    """
+    hits = kb.search(question, k=options.get("k", 3))
+    request = support.chat_request(
+        question, hits, model=model, max_tokens=options.get("max_tokens", 160)
     )
+    reply = client.chat.completions.create(**request)
     text = reply.choices[0].message.content or ""
     return support.Answer(
         question, text, support.parse_citations(text), False, False, hits, "model", text

@@ -26,7 +26,7 @@ _BADGE = (
 _HOW = {
     "model": "written by the model, citations checked",
     "extractive": "quoted from the best article: the model's citations could not be trusted",
-    "abstained": "no article matched well enough, so the model was not asked",
+    "abstained": "no article covers the question well enough: passed to a colleague",
 }
 
 
