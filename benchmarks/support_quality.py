@@ -18,9 +18,10 @@ Four measurements on the course's own data, each against the goal the course set
 4. The grounded bot (module 03) on the whole evaluation set, graded by ``evals.run`` (module
    04), on a development half and a held-out half of the set (:func:`evaluation_half`). Goal: it
    never answers an unanswerable question without escalating, and answers as many answerable
-   ones as before. Each run is stored under its ``--label`` in ``support_quality.json`` (one row
-   per question), so RESULTS shows runs side by side, and lesson 04 prints the latest full-set
-   figure next to its live sample.
+   ones as before. Each run is stored under its ``--label`` (one row per question) in
+   ``src/enterprise_ai/data/measured/support_quality.json``, so RESULTS shows runs side by
+   side, and lesson 04 prints the latest full-set figure next to its live sample
+   (``data.measured("support_quality")``).
 
 It prints a table per part and writes the section "(g)" of RESULTS.md (``--bot-only`` rewrites
 only the bot's table in it). Tests never assert these numbers; they are here to be read.
@@ -45,7 +46,7 @@ from results_file import markdown_table, replace_section, split_sections
 SECTION_TITLE = "## (g) The support bot: PII, injections, triage and answers (modules 02–05)"
 BOT_TITLE = "### The grounded bot on the evaluation set"
 #: The bot part's runs, by label: when, on which commit, and each question's grades.
-BOT_STORE = ROOT / "benchmarks" / "support_quality.json"
+BOT_STORE = ROOT / "src" / "enterprise_ai" / "data" / "measured" / "support_quality.json"
 #: The columns of ``evals.run``'s table that the store keeps (enough for ``evals.summary``).
 _STORED_COLUMNS = (
     "id",
