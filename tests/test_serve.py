@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -462,8 +463,17 @@ def test_the_log_shows_method_path_status_and_size_never_keys_or_bodies(
     broken = {**AUTH, "Content-Type": "application/json"}
     httpx2.post(f"{classroom.url}/chat/completions?key={KEY}", headers=broken, content=b"{oops")
     httpx2.get(f"{classroom.url}/models", headers={"Authorization": "Bearer wrong-guess"})
-    logged = capfd.readouterr().err
-    lines = [line for line in logged.splitlines() if line.startswith(("GET ", "POST "))]
+    # The server writes its log line after the reply has gone out: on a busy machine the last
+    # line can arrive a moment after the client has its answer, so read until all three are in.
+    logged, lines = "", []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        logged += capfd.readouterr().err
+        lines = [line for line in logged.splitlines() if line.startswith(("GET ", "POST "))]
+        if lines and lines[-1].startswith("GET /v1/models 401 "):
+            break
+        time.sleep(0.1)
+    assert len(lines) >= 3, logged
     assert lines[-3:][0].startswith("POST /v1/chat/completions 200 ")
     assert lines[-3:][1].startswith("POST /v1/chat/completions 400 ")
     assert lines[-3:][2].startswith("GET /v1/models 401 ")
