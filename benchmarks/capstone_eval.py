@@ -3,8 +3,9 @@
 A system card figure needs a real evaluation set and its size (lesson 10, exercise 10.4): the
 capstone's grader refuses figures from fewer than ``capstone.MIN_EVAL_QUESTIONS`` questions.
 Asking all 87 questions takes minutes on a laptop, too long for a notebook cell, so this
-script runs :func:`enterprise_ai.evals.run` once with the capstone agent's answer settings
-(``support.answer(..., k=2, max_tokens=80)``), stores the table in
+script runs :func:`enterprise_ai.evals.run` once on the capstone agent's answer path
+(``capstone.answer(..., k=2, max_tokens=80)``: module 03's bot with a quote of the sentence
+that answers), stores the table in
 ``src/enterprise_ai/data/measured/capstone_eval.json`` (read by
 ``capstone.measured_evaluation()``), and writes section "(k)" of RESULTS.md with the card's
 figures and their 95 % intervals.
@@ -32,7 +33,8 @@ from results_file import markdown_table, replace_section
 
 STORE = ROOT / "src" / "enterprise_ai" / "data" / "measured" / "capstone_eval.json"
 SECTION_TITLE = "## (k) Capstone: the agent's answer path on the whole evaluation set"
-#: The answer settings of the capstone agent (solutions/10_capstone.ipynb, exercise 10.3).
+#: The answer settings of the capstone agent (solutions/10_capstone.ipynb, exercise 10.3);
+#: the answer function is ``capstone.answer``.
 SETTINGS = {"k": 2, "max_tokens": 80}
 #: Columns left out of the stored table: the retrieved passages are long and can be rebuilt.
 _NOT_STORED = ("context",)
@@ -40,16 +42,24 @@ _NOT_STORED = ("context",)
 
 def measure(command: str) -> dict:
     """Run evals.run on the whole evaluation set with the capstone settings; store the table."""
-    from enterprise_ai import data, evals, llm
+    from enterprise_ai import capstone, data, evals, llm
 
     client, model = llm.get_client(), llm.default_model()
     started = time.perf_counter()
-    results = evals.run(data.eval_set(), client=client, model=model, progress=False, **SETTINGS)
+    results = evals.run(
+        data.eval_set(),
+        client=client,
+        model=model,
+        answer_fn=capstone.answer,
+        progress=False,
+        **SETTINGS,
+    )
     columns = [c for c in evals.COLUMNS if c not in _NOT_STORED]
     stored = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git_commit(),
         "model": model,
+        "answer_fn": "capstone.answer",
         "settings": SETTINGS,
         "command": command,
         "seconds": round(time.perf_counter() - started),
@@ -71,7 +81,8 @@ def section(stored: dict) -> list[str]:
         SECTION_TITLE,
         "",
         f"`{stored['command']}` on {stored['date']} (commit {stored['commit']}, model "
-        f"{stored['model']}, settings {stored['settings']}): {len(table)} questions in "
+        f"{stored['model']}, `{stored['answer_fn']}` with {stored['settings']}): {len(table)} "
+        "questions in "
         f"{stored['seconds']} s; load average at the end {stored['load_end']}. Stored in "
         "`data/measured/capstone_eval.json` for exercise 10.4 (`capstone.measured_evaluation()`).",
         "",

@@ -812,8 +812,8 @@ def measured_evaluation() -> pd.DataFrame:
     """The evaluation of the capstone's answer path on the whole evaluation set, as stored.
 
     ``benchmarks/capstone_eval.py`` ran :func:`enterprise_ai.evals.run` on every question of
-    :func:`enterprise_ai.data.eval_set` with the settings of the capstone agent
-    (``support.answer(..., k=2, max_tokens=80)``) and stored the table. Running it takes minutes
+    :func:`enterprise_ai.data.eval_set` with the capstone agent's answer path (:func:`answer`,
+    ``k=2``, ``max_tokens=80``) and stored the table. Running it takes minutes
     on a laptop; a lesson loads it instead. ``attrs`` hold when, on which commit and with which
     command it was measured. The grader still asks the agent some of its questions again, so
     this table passes only for an agent that answers the way it was measured.
