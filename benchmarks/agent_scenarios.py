@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--only", nargs="*", help="scenario ids, e.g. S01 S17")
+    parser.add_argument(
+        "--workers", type=int, help="scenarios in flight at once (default: the server's slots)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("COURSE_BACKEND", "local")
     os.environ.setdefault("COURSE_DOTENV", "0")
@@ -193,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     client, model = llm.get_client(), llm.default_model()
     started = time.perf_counter()
     results = scenarios.run_suite(
-        client, model, scenarios=chosen, progress=lambda line: print(line, flush=True)
+        client,
+        model,
+        scenarios=chosen,
+        progress=lambda line: print(line, flush=True),
+        workers=args.workers,
     )
     seconds = time.perf_counter() - started
     floor = scenarios.run_suite(ScriptedClient(["I cannot help with that."]), "m", scenarios=chosen)

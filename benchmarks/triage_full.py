@@ -2,7 +2,7 @@
 
     python benchmarks/triage_full.py          # about 3 minutes on 2 cores
 
-Lesson 02 runs the model live on 20 of the 100 tickets (two per category), so that a class does
+Lesson 02 runs the model live on ten of the 100 tickets (one per category), so that a class does
 not wait minutes for one cell. This script measures all 100, writes section (i) of RESULTS.md
 and ``src/enterprise_ai/data/measured/triage_full.json``, which the lesson shows next to its live
 figure, labelled with the date and this command. It also reports how much of each prompt the
@@ -124,7 +124,7 @@ def section_lines(measured: dict, load_end: str) -> list[str]:
         f"Measured {measured['date']} with `{measured['command']}`: backend "
         f"`{measured['backend']}`, model `{measured['model']}`, {measured['slots']} server slots "
         f"(two tickets in flight), {measured['machine']}; load average at the end {load_end}. "
-        "Lesson 02 shows this table next to its live run on 20 of these tickets "
+        "Lesson 02 shows this table next to its live run on ten of these tickets "
         "(`data.measured('triage_full')`).",
         "",
         *markdown_table(header, rows),

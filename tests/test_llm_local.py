@@ -193,3 +193,9 @@ def test_available_cpus_respects_a_container_quota(tmp_path, monkeypatch):
     assert local_server.available_cpus() == 8
     cpu_max.unlink()  # no cgroup file at all (macOS, Windows)
     assert local_server.available_cpus() == 8
+
+
+def test_a_second_slot_only_where_a_second_thread_decodes_it():
+    from enterprise_ai.local_server import learner_slots
+
+    assert [learner_slots(t) for t in (1, 2, 3, 8)] == [1, 2, 2, 2]

@@ -1,10 +1,9 @@
 """Run one function over many items: several at a time, results in order, safe to stop.
 
-Evaluations call the model once per ticket, question or scenario. One at a time, a 135M model
-on a 2-core laptop spends most of each call waiting for the previous one to finish. The local
-llama.cpp server decodes several requests in one batch (its *slots*), so sending a few at once
-finishes the whole set sooner; a hosted API does the same on its side. This module does the
-sending, and keeps the three promises an evaluation loop owes a learner:
+Evaluations call the model once per ticket, question or scenario. A hosted API, or a local
+server with more than one thread, works on several requests at once (llama.cpp's *slots* are
+decoded in one batch), so sending a few at once finishes the whole set sooner. This module does
+the sending, and keeps the three promises an evaluation loop owes a learner:
 
 - **Order.** Results come back in the order of the input, whatever finished first, so a table
   of results lines up with the table of questions.
@@ -74,10 +73,11 @@ class BatchRun(Generic[R]):
 def default_workers(client: Any) -> int:
     """How many requests to send at once to ``client``: the local server's slots, else one.
 
-    The local server decodes its slots in one batch, so that many requests at once use the CPU
-    best (measured in ``benchmarks/RESULTS.md`` (c)). Other endpoints get one at a time unless the
-    caller asks for more with ``workers=``: a shared class server or a rate-limited API key is
-    not ours to flood, and a scripted test client answers in script order.
+    The local server has one slot per llama.cpp thread (at most two, see
+    :func:`enterprise_ai.local_server.learner_slots`), and decodes its slots in one batch. Other
+    endpoints get one at a time unless the caller asks for more with ``workers=``: a shared
+    class server or a rate-limited API key is not ours to flood, and a scripted test client
+    answers in script order.
     """
     base_url = str(getattr(client, "base_url", "") or "")
     from enterprise_ai import local_server

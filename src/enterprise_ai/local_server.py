@@ -24,12 +24,12 @@ from pathlib import Path
 from enterprise_ai.errors import ModelFileMissingError
 
 __all__ = [
-    "LEARNER_SLOTS",
     "available_cpus",
     "MODEL_FILE",
     "MODEL_NAME",
     "LocalServer",
     "get_local_server",
+    "learner_slots",
     "model_path",
     "running_server",
 ]
@@ -145,8 +145,10 @@ class LocalServer:
         n_ctx: total context in tokens, shared by the slots.
         n_threads: CPU threads; default: ``COURSE_THREADS`` or one core less than the machine
             has (at least 1, at most 8). llama.cpp's threads wait for each other, so a thread
-            that has to share its core with JupyterLab or a browser slows every token down:
-            measured on 2 cores with one busy process, 2 threads gave 5 tokens/s, 1 gave 77.
+            that has to share its core with JupyterLab, a browser or a video call slows every
+            token down. Measured 2026-12-04 on 2 cores, 20 tickets of zero-shot triage: on a
+            quiet machine 2 threads were 1.5x faster than 1; with one other busy process they
+            were 2.2x slower (54 s against 25 s). A workshop laptop is rarely quiet.
 
     Example:
         >>> server = LocalServer()            # doctest: +SKIP
@@ -200,13 +202,17 @@ class LocalServer:
         return f"LocalServer({self.model_name!r}, {state}, slots={self.n_parallel})"
 
 
-#: Request slots of a learner's own server (``get_local_server``). Two, so that an evaluation
-#: loop keeps two requests in flight and llama.cpp decodes them in one batch: on a 2-core
-#: laptop with one llama.cpp thread this finished the zero-shot triage of 20 tickets in 46 s
-#: instead of 60 s. More slots each pay the shared prompt (system prompt, few-shot examples)
-#: once more, which ate the gain; a second thread stalls whenever JupyterLab or a browser
-#: needs the other core (measured in benchmarks/RESULTS.md (c)).
-LEARNER_SLOTS = 2
+def learner_slots(threads: int) -> int:
+    """Request slots of a learner's own server: one per llama.cpp thread, at most two.
+
+    Measured on 2 cores, quiet machine, 50 tickets of zero-shot triage (benchmarks/RESULTS.md
+    (c)): with one thread, two requests in flight took 65 s against 62 s one at a time, and the
+    agent scenario suite 137 s against 126 s; the batch only spreads one core's work thinner.
+    With two threads, two in flight took 36 s against 41 s. So a second slot pays only where
+    there is a second thread to decode it.
+    """
+    return 1 if threads < 2 else 2
+
 
 _lock = threading.Lock()
 _server: LocalServer | None = None
@@ -221,7 +227,8 @@ def get_local_server() -> LocalServer:
     global _server
     with _lock:
         if _server is None or _server._server is None:
-            _server = LocalServer(n_parallel=LEARNER_SLOTS)
+            threads = _default_threads()
+            _server = LocalServer(n_parallel=learner_slots(threads), n_threads=threads)
             atexit.register(_server.close)
         return _server
 
