@@ -474,7 +474,17 @@ def test_checks_capstone_prints_and_returns_the_report(
 
     report = checks.capstone(_agent(tmp_path))
     assert report.full_marks
-    assert "Capstone report: 26/26 points (FULL MARKS)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Capstone report: 26/26 points (FULL MARKS)" in out
+    assert f" of {len(capstone.load_unseen_cases())} passed (held-out cases" in out
+
+
+def test_checks_capstone_passes_its_options_to_grade(tmp_path: Path) -> None:
+    from enterprise_ai import checks
+
+    fewer = [c for c in capstone.load_unseen_cases() if c.kind != "kb_answer"]
+    report = checks.capstone(_agent(tmp_path), unseen_cases=fewer)
+    assert len(report.unseen_results) == len(fewer) < len(capstone.load_unseen_cases())
 
 
 def _support_bot(tmp_path: Path) -> Any:

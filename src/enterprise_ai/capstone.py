@@ -1351,7 +1351,8 @@ def _of(results: Sequence[CaseResult], *kinds: str) -> list[CaseResult]:
 
 def _counted(results: Sequence[CaseResult]) -> str:
     unseen = sum(r.case.unseen for r in results)
-    return f"{len(results)} cases, {unseen} of them unseen" if unseen else f"{len(results)} cases"
+    counted = f"{len(results)} case" + ("" if len(results) == 1 else "s")
+    return f"{counted}, {unseen} of them unseen" if unseen else counted
 
 
 def _where(result: CaseResult) -> str:
@@ -1468,7 +1469,7 @@ def _budget_criterion(
     hint = (
         "declare budget = agents.Budget(max_steps=2, max_tokens=3000, max_seconds=20) and keep "
         "it when the model misbehaves: read self.client and self.budget in reply(), call "
-        "support.answer with client=self.client.with_options(timeout=self.budget.max_seconds) "
+        "capstone.answer with client=self.client.with_options(timeout=self.budget.max_seconds) "
         "(or run agents.run(..., budget=self.budget)), and hand over to a person when the "
         "model does not answer in time (catch openai.APITimeoutError)"
     )
