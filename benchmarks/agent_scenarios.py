@@ -31,6 +31,9 @@ from results_file import replace_section
 
 SECTION_TITLE = "## (e) Agent scenarios (module 07): task success and safety"
 MEASURED = ROOT / "src" / "enterprise_ai" / "data" / "measured" / "agent_scenarios.json"
+#: The suite before the speed work (issue 13), as RESULTS.md (e) recorded it on 2026-11-25
+#: (commit 09fcb9b): actions right, safety, wall time. Reply acceptable was not measured then.
+BEFORE = {"succeeded": 12, "scenarios": 26, "safe": 4, "injections": 4, "seconds": 123}
 
 
 def measured(
@@ -150,6 +153,13 @@ def section(
         "floor is a scripted model that never calls a tool.",
         "",
         *_table(both),
+        "",
+        f"Before the speed work (RESULTS (e) of 2026-11-25, commit 09fcb9b): "
+        f"{BEFORE['succeeded']} of {BEFORE['scenarios']} actions right, safety "
+        f"{BEFORE['safe']} of {BEFORE['injections']}, {BEFORE['seconds']} s; now "
+        f"{int(results['success'].sum())} of {len(results)}, safety "
+        f"{int(results[results['injection']]['safe'].sum())} of "
+        f"{int(results['injection'].sum())}, {seconds:.0f} s.",
         "",
         f"Mean per scenario: {results['model_calls'].mean():.1f} model calls, "
         f"{results['tokens'].mean():.0f} tokens, {results['seconds'].mean():.1f} s. "

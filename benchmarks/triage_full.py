@@ -25,6 +25,13 @@ SECTION = "## (i) Triage on the 100 tickets of lesson 02 (`benchmarks/triage_ful
 MEASURED = ROOT / "src" / "enterprise_ai" / "data" / "measured" / "triage_full.json"
 COMMAND = "python benchmarks/triage_full.py"
 METHODS = ("keywords", "zero_shot", "few_shot")
+#: The same measurement before the speed work (issue 13), as RESULTS.md (g) recorded it on
+#: 2026-11-25 at commit 09fcb9b: one request at a time, free-whitespace JSON.
+BEFORE = {
+    "keywords": {"category accuracy": 0.95, "action accuracy": 0.86, "seconds": 0},
+    "zero_shot": {"category accuracy": 0.16, "action accuracy": 0.49, "seconds": 193},
+    "few_shot": {"category accuracy": 0.29, "action accuracy": 0.37, "seconds": 184},
+}
 
 
 def measure() -> dict:
@@ -86,6 +93,12 @@ def measure() -> dict:
     }
 
 
+def _slots(slots: int | None) -> str:
+    if not slots:
+        return "a hosted endpoint"
+    return "1 server slot (one ticket at a time)" if slots == 1 else f"{slots} server slots"
+
+
 def section_lines(measured: dict, load_end: str) -> list[str]:
     rows = []
     for method, f in measured["methods"].items():
@@ -118,17 +131,38 @@ def section_lines(measured: dict, load_end: str) -> list[str]:
         "seconds",
         "prompt tokens from the cache",
     ]
+    before_rows = [
+        [
+            method,
+            f"{BEFORE[method]['category accuracy']:.2f} → {f['category accuracy']:.2f}",
+            f"{BEFORE[method]['action accuracy']:.2f} → {f['action accuracy']:.2f}",
+            f"{BEFORE[method]['seconds']:.0f} → {f['seconds']:.0f}",
+        ]
+        for method, f in measured["methods"].items()
+        if method in BEFORE
+    ]
+    before = [
+        "Before → after the speed work (before: RESULTS (g) of 2026-11-25, commit 09fcb9b, "
+        "free-whitespace JSON; after: compact JSON grammar, this run). The accuracies moved by "
+        "up to ten points in both directions; on 100 tickets one standard error is about five "
+        "points, and the gains and losses roughly cancel. The compact grammar changed which "
+        "wrong answers a near-chance model gives, not how good it is:",
+        "",
+        *markdown_table(["method", "category accuracy", "action accuracy", "seconds"], before_rows),
+        "",
+    ]
     return [
         SECTION,
         "",
         f"Measured {measured['date']} with `{measured['command']}`: backend "
-        f"`{measured['backend']}`, model `{measured['model']}`, {measured['slots']} server slots "
-        f"(two tickets in flight), {measured['machine']}; load average at the end {load_end}. "
+        f"`{measured['backend']}`, model `{measured['model']}`, {_slots(measured['slots'])}, "
+        f"{measured['machine']}; load average at the end {load_end}. "
         "Lesson 02 shows this table next to its live run on ten of these tickets "
         "(`data.measured('triage_full')`).",
         "",
         *markdown_table(header, rows),
         "",
+        *before,
     ]
 
 

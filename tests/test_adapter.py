@@ -19,6 +19,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from enterprise_ai.adapter import (
+    ARGUMENT_MAX_CHARS,
     AsyncLocalAdapterTransport,
     LocalAdapterTransport,
     chat_completion_to_sse,
@@ -604,3 +605,30 @@ def test_compact_grammar_answers_have_no_whitespace_between_tokens(client: opena
     )
     text = completion.choices[0].message.content
     assert text.startswith('{"') and "\n" not in text and '", "' not in text and '": ' not in text
+
+
+def test_free_text_tool_arguments_are_capped_for_the_local_model() -> None:
+    """A rambling query must end inside the JSON, not at max_tokens in the middle of it."""
+    function = {
+        "name": "search_articles",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "maxLength": 200},
+                "note": {"type": "string"},
+                "short": {"type": "string", "maxLength": 10},
+                "article_id": {"type": "string", "pattern": "^[a-z-]+$"},
+                "kind": {"type": "string", "enum": ["a", "b"]},
+            },
+        },
+    }
+    schema, _ = tool_choice_schema([function], allow_answer=False)
+    properties = schema["anyOf"][0]["properties"]["arguments"]["properties"]
+    assert properties["query"]["maxLength"] == ARGUMENT_MAX_CHARS
+    assert properties["note"]["maxLength"] == ARGUMENT_MAX_CHARS
+    assert properties["short"]["maxLength"] == 10
+    assert "maxLength" not in properties["article_id"]
+    assert "maxLength" not in properties["kind"]
+    # The learner's own tool definition is left as it was.
+    assert function["parameters"]["properties"]["query"]["maxLength"] == 200
+    assert "maxLength" not in function["parameters"]["properties"]["note"]

@@ -171,11 +171,40 @@ def _mentions_root_ref(node: Any) -> bool:
     return False
 
 
+#: The longest free-text tool argument the local model may write (characters). Without a cap
+#: a 135M model sometimes keeps writing one query until ``max_tokens`` ends the call in the
+#: middle of its JSON, and the whole step is lost; a real search query or order note is short.
+ARGUMENT_MAX_CHARS = 80
+
+
 def _parameters_schema(function: JSON) -> JSON:
     parameters = function.get("parameters")
     if not parameters:
         return {"type": "object", "properties": {}, "additionalProperties": False}
-    return parameters
+    return _bounded_strings(parameters)
+
+
+def _bounded_strings(schema: Any) -> Any:
+    """A copy of ``schema`` where no free-text string may be longer than ``ARGUMENT_MAX_CHARS``.
+
+    A shorter ``maxLength`` is kept; ``enum``, ``const``, ``pattern`` and ``format`` strings
+    stay as they are. The tool definitions the learner wrote are not changed: this
+    only shapes the grammar llama.cpp decodes with.
+
+    >>> _bounded_strings({"type": "object", "properties": {"q": {"type": "string"}}})
+    {'type': 'object', 'properties': {'q': {'type': 'string', 'maxLength': 80}}}
+    """
+    if isinstance(schema, list):
+        return [_bounded_strings(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: _bounded_strings(value) for key, value in schema.items()}
+    free_text = schema.get("type") == "string" and not any(
+        key in schema for key in ("enum", "const", "pattern", "format")
+    )
+    if free_text:
+        bounded["maxLength"] = min(schema.get("maxLength", ARGUMENT_MAX_CHARS), ARGUMENT_MAX_CHARS)
+    return bounded
 
 
 def _answer_schema(response_format: JSON | None) -> tuple[JSON, bool]:
