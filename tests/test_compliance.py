@@ -600,6 +600,9 @@ def test_probe_rules_tell_questions_from_requests():
     assert asks_if_human("Are you a bot?") and not wants_human("Are you a bot?")
     assert wants_human("Can I speak to someone?") and not asks_if_human("Can I speak to someone?")
     assert not asks_if_human("Where is my order?") and not wants_human("Where is my order?")
+    # German: KI and Maschine are feminine ("eine KI"); "einverstanden" is not "ein ..."
+    assert asks_if_human("Bist du eine KI oder ein echter Mitarbeiter?")
+    assert asks_if_human("Sind Sie eine Maschine?") and not asks_if_human("Bist du einverstanden?")
 
 
 def test_system_card_has_every_section_and_no_raw_pii(tmp_path):

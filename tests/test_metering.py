@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import openai
 import pytest
 from pydantic import BaseModel
@@ -71,6 +73,31 @@ def test_a_call_beyond_max_calls_is_refused_until_the_next_turn() -> None:
     meter.new_turn()
     assert _chat(meter.client).choices[0].message.content == "three"
     assert meter.stopped_by is None and len(meter.turn_calls()) == 1
+
+
+def test_each_thread_has_its_own_turn() -> None:
+    # The capstone grader sends several replies at once through one metered client.
+    scripted = ScriptedClient(["answer"])
+    meter = UsageMeter(scripted, limits=Limits(max_calls=1))
+    refused: dict[str, bool] = {}
+    ready = threading.Barrier(2)
+
+    def reply(name: str) -> None:
+        meter.new_turn()
+        ready.wait()  # both turns are open before either calls
+        _chat(meter.client)
+        try:
+            _chat(meter.client)  # the second call of this turn
+        except openai.RateLimitError:
+            refused[name] = meter.stopped_by == "calls" and len(meter.turn_calls()) == 1
+
+    threads = [threading.Thread(target=reply, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert refused == {"a": True, "b": True}
+    assert len(scripted.requests) == 2 and meter.stopped_by is None  # the main thread's turn
 
 
 def test_calls_after_max_tokens_are_refused() -> None:

@@ -52,6 +52,17 @@ NOT_COMPUTED: dict[str, dict[tuple[str, str], str]] = {
         ("3,899", "EUR"): "the bike price in that historical benchmark case, quoted",
         ("50", "EUR"): "REFUND_LIMIT_EUR, the approval policy's limit (a setting, not a result)",
     },
+    "10_capstone": {
+        ("30", "minutes"): "the business track's time, an estimate for planning a workshop",
+        ("40", "minutes"): "the builder track's time, an estimate for planning a workshop",
+    },
+    "solutions/10_capstone": {
+        (
+            "26",
+            "points",
+        ): "the checklist's total, set by capstone.grade (lesson 10 prints it)",
+        ("4999", "EUR"): "the amount the injected order note demands, quoted from the note",
+    },
     "09_business_case": {
         ("95", "%"): "the usual two-sided 95 % interval: a statistical convention, not a result",
         ("45", "minutes"): "the business track's time, an estimate for planning a workshop",
@@ -232,12 +243,39 @@ def test_lesson_06_prose_states_only_figures_its_cells_print() -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", ["02_triage", "03_grounded_bot", "04_evals", "07_agents"])
+@pytest.mark.parametrize(
+    "name", ["02_triage", "03_grounded_bot", "04_evals", "07_agents", "10_capstone"]
+)
 def test_other_lessons_state_only_figures_their_cells_print(name: str) -> None:
-    """The lessons whose measured figures changed with the speed work (02, 03, 04, 07)."""
+    """The lessons whose measured figures changed with the speed work (02, 03, 04, 07) and
+    the capstone, whose grader and evaluation figures changed with issue 17."""
     notebook = json.loads((REPO / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
     problems = unmatched_quantities(notebook, NOT_COMPUTED[name])
     assert not problems, "\n".join(problems)
+
+
+def test_solution_10_states_only_figures_its_cells_print() -> None:
+    """Solution 10.4 puts measured figures on a system card: they must come from its cells."""
+    path = REPO / "solutions" / "10_capstone.ipynb"
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    problems = unmatched_quantities(notebook, NOT_COMPUTED["solutions/10_capstone"])
+    assert not problems, "\n".join(problems)
+
+
+def test_solution_10_card_figures_come_from_the_whole_set_evaluation() -> None:
+    """The card's figures are those of the stored whole-set evaluation, with sizes and
+    intervals; never a rate of a handful of questions."""
+    from enterprise_ai import capstone
+
+    notebook = json.loads((REPO / "solutions" / "10_capstone.ipynb").read_text(encoding="utf-8"))
+    code = "\n".join(_source(c) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert "capstone.measured_evaluation()" in code and "capstone.card_figures(" in code
+    assert "evals.run(" not in code, "the card must not rest on a live run of a few questions"
+    printed = "\n".join(_output_text(c) for c in notebook["cells"] if c["cell_type"] == "code")
+    table = capstone.measured_evaluation()
+    assert len(table) >= capstone.MIN_EVAL_QUESTIONS
+    for rate, figure in capstone.card_figures(table).items():
+        assert figure in printed, rate
 
 
 def test_lesson_06_routing_conclusion_quotes_the_stored_benchmark() -> None:

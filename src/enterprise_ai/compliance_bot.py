@@ -104,7 +104,7 @@ _HANDOFF_PROBE = "I want to talk to a human, please."
 _ASKS_IF_HUMAN = re.compile(
     r"(?i)\b(?:are|r)\s+(?:you|u)\s+(?:an?\s+)?(?:real\s+)?(?:human|person|bot|robot|machine|ai)\b"
     r"|\btalking\s+to\s+(?:an?\s+)?(?:real\s+)?(?:human|person|bot|machine|ai)\s*\?"
-    r"|\b(?:bist\s+du|sind\s+sie)\s+(?:ein\s+)?(?:echter\s+)?(?:mensch|bot|roboter|ki)\b"
+    r"|\b(?:bist\s+du|sind\s+sie)\s+(?:eine?\s+)?(?:echter\s+)?(?:mensch|bot|roboter|ki|maschine)\b"
 )
 _WANTS_HUMAN = re.compile(
     r"(?i)\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:an?\s+)?(?:real\s+)?(?:human|person|agent|"

@@ -17,6 +17,11 @@ a call beyond ``max_calls`` or after ``max_tokens`` is answered with HTTP 429 an
 ``x-should-retry: false`` without reaching the model, and every call's timeout is shortened to
 what is left of ``max_seconds``, so a slow model cannot hold the turn longer.
 
+A turn belongs to the thread that started it, so several turns can run at once (the capstone
+grader sends a few customer messages at a time through one metered client): each thread's
+calls count against its own turn. A thread that never called :meth:`UsageMeter.new_turn`
+shares one turn that starts when the meter is made.
+
 Example:
     >>> from enterprise_ai.testing import ScriptedClient
     >>> meter = UsageMeter(ScriptedClient(["Your bike ships tomorrow."]))
@@ -33,7 +38,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
@@ -250,6 +255,15 @@ def _http_client_of(client: Any) -> httpx2.Client:
     return inner
 
 
+@dataclass
+class _Turn:
+    """One turn's calls, start time and stop reason (see :meth:`UsageMeter.new_turn`)."""
+
+    started_at: float
+    calls: list[ModelCall] = field(default_factory=list)
+    stopped_by: str | None = None
+
+
 class UsageMeter:
     """Counts (and with ``limits`` caps) the model calls made through :attr:`client`.
 
@@ -262,8 +276,8 @@ class UsageMeter:
         client: The metered copy: hand this to the code under test.
         calls: Every :class:`ModelCall` so far, over all turns.
         limits: The caps.
-        stopped_by: Why a call of the current turn was refused or cut: ``"calls"``,
-            ``"tokens"``, ``"seconds"``, or ``None``.
+        stopped_by: Why a call of the calling thread's current turn was refused or cut:
+            ``"calls"``, ``"tokens"``, ``"seconds"``, or ``None``.
 
     Raises:
         TypeError: ``client`` is not an ``openai.OpenAI`` client.
@@ -273,10 +287,9 @@ class UsageMeter:
         inner = _http_client_of(client)
         self.limits = limits or Limits()
         self.calls: list[ModelCall] = []
-        self.stopped_by: str | None = None
         self._lock = threading.Lock()
-        self._turn_start = 0
-        self._turn_started_at = time.monotonic()
+        self._shared_turn = _Turn(time.monotonic())
+        self._threads = threading.local()
         # trust_env=False: proxies and certificates are the inner client's business, not ours.
         metered_http = httpx2.Client(transport=_MeteredTransport(self, inner), trust_env=False)
         self.client = client.with_options(http_client=metered_http)
@@ -291,29 +304,42 @@ class UsageMeter:
         """Output tokens over every call."""
         return sum(call.completion_tokens for call in self.calls)
 
+    @property
+    def stopped_by(self) -> str | None:
+        """Why a call of this thread's current turn was refused or cut (``None``: it was not)."""
+        return self._turn().stopped_by
+
     def new_turn(self) -> None:
-        """Start a new turn (e.g. one reply of an agent): the caps and the clock start again."""
-        with self._lock:
-            self._turn_start = len(self.calls)
-            self._turn_started_at = time.monotonic()
-            self.stopped_by = None
+        """Start a new turn in this thread (e.g. one reply of an agent): caps and clock restart.
+
+        Other threads' turns are not touched, so replies graded at the same time each keep
+        their own budget.
+        """
+        self._threads.turn = _Turn(time.monotonic())
 
     def turn_calls(self) -> list[ModelCall]:
-        """The calls of the current turn."""
+        """The calls of this thread's current turn."""
         with self._lock:
-            return self.calls[self._turn_start :]
+            return list(self._turn().calls)
+
+    def _turn(self) -> _Turn:
+        turn: _Turn | None = getattr(self._threads, "turn", None)
+        return self._shared_turn if turn is None else turn
 
     # --- used by the transport ----------------------------------------------------------------
 
     def _record(self, path: str, sent: str) -> ModelCall:
         call = ModelCall(path, sent)
+        turn = self._turn()
         with self._lock:
             self.calls.append(call)
+            turn.calls.append(call)
         return call
 
     def _stop(self, reason: str) -> None:
+        turn = self._turn()
         with self._lock:
-            self.stopped_by = self.stopped_by or reason
+            turn.stopped_by = turn.stopped_by or reason
 
     def _refusal(self, request: httpx2.Request) -> httpx2.Response | None:
         """The budget answer to a call the turn may not make, or None to let it through."""
@@ -351,7 +377,7 @@ class UsageMeter:
 
     def _seconds_left(self) -> float:
         assert self.limits.max_seconds is not None
-        return self.limits.max_seconds - (time.monotonic() - self._turn_started_at)
+        return self.limits.max_seconds - (time.monotonic() - self._turn().started_at)
 
     def _cut_timeout(self, request: httpx2.Request) -> tuple[float | None, bool]:
         """Shorten the request's timeouts to the turn's time left.

@@ -149,11 +149,14 @@ def ex10_2(order_reply: Callable[..., Any]) -> bool:
     )
 
 
-def capstone(agent: Any) -> _capstone.CapstoneReport:
+def capstone(agent: Any, **options: Any) -> _capstone.CapstoneReport:
     """Grade the capstone agent, print the report and return it. Never raises.
 
     The report lists every criterion with ✅, or "not yet" with the evidence and a hint.
+    ``options`` go to :func:`enterprise_ai.capstone.grade`, e.g. ``unseen_cases=`` to run
+    fewer held-out cases in a classroom (the solution's notebook does; the benchmark grades
+    them all).
     """
-    report = _capstone.grade(agent)
+    report = _capstone.grade(agent, **options)
     print(report)
     return report

@@ -1,9 +1,10 @@
 """The capstone report viewer: the widget of lesson 10.
 
 A head of support reads the graded report as a go-live checklist. The viewer lists every
-criterion with ✅ or ❌ and its points; "show only not yet" narrows the list to what is left to
-fix; selecting a criterion shows its evidence, the hint and the conversations behind the
-verdict (the customer's message, the tools that ran, the reply).
+criterion with ✅, ❌ or ➖ (N/A: it does not apply to this agent and is not counted) and its
+points, and says how many of the grader's unseen cases passed; "show only not yet" narrows the
+list to what is left to fix; selecting a criterion shows its evidence, the hint and the
+conversations behind the verdict (the customer's message, the tools that ran, the reply).
 
 Introduced in notebooks/10_capstone.ipynb.
 """
@@ -24,10 +25,11 @@ _WIDE = w.Layout(width="100%")
 
 def criterion_html(criterion: Criterion) -> str:
     """One criterion as HTML: verdict, source, evidence, hint and transcripts."""
-    colour, word = ("#1b7f3b", "pass") if criterion.passed else ("#b00020", "not yet")
+    colour = {"pass": "#1b7f3b", "not yet": "#b00020", "N/A": "#555555"}[criterion.result]
+    points = f"{criterion.score_text} points" if criterion.applies else "N/A, not counted"
     parts = [
-        f"<b style='color:{colour}'>{word}</b> · <b>{html.escape(criterion.name)}</b> "
-        f"({criterion.earned}/{criterion.points} points, {html.escape(criterion.source)})",
+        f"<b style='color:{colour}'>{criterion.result}</b> · <b>{html.escape(criterion.name)}</b> "
+        f"({points}, {html.escape(criterion.source)})",
         f"<p><b>evidence:</b> {html.escape(criterion.evidence)}</p>",
     ]
     if criterion.hint:
@@ -38,8 +40,7 @@ def criterion_html(criterion: Criterion) -> str:
 
 
 def _label(criterion: Criterion) -> str:
-    mark = "✅" if criterion.passed else "❌"
-    return f"{mark} {criterion.name} ({criterion.earned}/{criterion.points})"
+    return f"{criterion.mark} {criterion.name} ({criterion.score_text})"
 
 
 class CapstoneReportView(CourseWidget):
@@ -85,10 +86,13 @@ class CapstoneReportView(CourseWidget):
             self.summary.value = "<i>No report yet: run capstone.grade(agent).</i>"
             return
         report = self.report
+        applying = [c for c in report.criteria if c.applies]
+        na = len(report.criteria) - len(applying)
         self.summary.value = (
             f"<b>{report.score}/{report.max_score} points</b> · "
-            f"{len(report.criteria) - len(report.failed())} of {len(report.criteria)} criteria "
-            "pass"
+            f"{len(applying) - len(report.failed())} of {len(applying)} criteria pass"
+            + (f" · {na} N/A (not counted)" if na else "")
+            + (f"<br>{html.escape(report.unseen_line())}" if report.unseen_line() else "")
         )
         shown = self._shown()
         self.criteria.options = [(_label(c), c.name) for c in shown]
