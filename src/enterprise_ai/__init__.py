@@ -11,8 +11,10 @@ Modules (dependencies point one way, top to bottom):
     local_server     SmolLM2 in llama.cpp on 127.0.0.1
     adapter          makes the local server speak tool calls and structured Responses
     llm              get_client(), default_model(), backend_info()              (lesson 00)
+                     count_tokens(), context_window(), measure_latency()        (lesson 01)
     data             Isar Cycles' knowledge base, tickets, orders, eval and red-team sets
-    costs            tokens, context, latency, EUR per call and per month      (lesson 01)
+    costs            EUR per call and per month, hardware, price table         (lesson 01)
+    charts           ChartFigure (matplotlib without pyplot), the cost chart   (lesson 01)
     triage           ticket triage with a schema, a keyword baseline, evaluation (lesson 02)
     kb, support      chunking, BM25 search, grounded answers with citations     (lesson 03)
     metering         count (and cap) model calls and tokens below the SDK

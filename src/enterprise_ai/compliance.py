@@ -48,6 +48,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from pydantic import BaseModel, ConfigDict, Field
 
+from enterprise_ai.charts import ChartFigure
 from enterprise_ai.compliance_bot import (
     NOT_LEGAL_ADVICE,
     BotFacts,
@@ -57,7 +58,6 @@ from enterprise_ai.compliance_bot import (
     discloses_ai,
     system_card,
 )
-from enterprise_ai.costs import ChartFigure
 
 __all__ = [
     "AI_ACT_URL",

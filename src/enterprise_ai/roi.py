@@ -45,7 +45,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from enterprise_ai import costs
-from enterprise_ai.costs import ChartFigure
+from enterprise_ai.charts import ChartFigure
 
 __all__ = [
     "BACKENDS",
@@ -883,7 +883,7 @@ def compare_backends(
 
 
 # ---------------------------------------------------------------------------------------------
-# Plots (the style of costs.plot_monthly_costs: large fonts, EUR, labelled axes)
+# Plots (the style of charts.plot_monthly_costs: large fonts, EUR, labelled axes)
 # ---------------------------------------------------------------------------------------------
 
 _COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
@@ -903,7 +903,7 @@ def plot_cash_flow(
         title: the chart title (default: says what is drawn).
 
     Returns:
-        A :class:`~enterprise_ai.costs.ChartFigure` (shows itself in a notebook; widgets can
+        A :class:`~enterprise_ai.charts.ChartFigure` (shows itself in a notebook; widgets can
         redraw it without pyplot).
     """
     named = {"business case": flows} if isinstance(flows, pd.DataFrame) else dict(flows)

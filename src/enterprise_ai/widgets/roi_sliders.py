@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from enterprise_ai import costs, roi
+from enterprise_ai import charts, costs, roi
 from enterprise_ai.roi import Assumptions
 from enterprise_ai.widgets.base import CourseWidget
 
@@ -232,7 +232,7 @@ class RoiSliders(CourseWidget):
         return case
 
 
-def _png(figure: costs.ChartFigure) -> bytes:
+def _png(figure: charts.ChartFigure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
