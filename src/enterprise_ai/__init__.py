@@ -19,9 +19,10 @@ Modules (dependencies point one way, top to bottom):
     kb, support      chunking, BM25 search, grounded answers with citations     (lesson 03)
     metering         count (and cap) model calls and tokens below the SDK
     evals            grade the bot on the eval set, error causes, review queue  (lesson 04)
-    guardrails       PII redaction, pseudonymisation, injection detection,      (lesson 05)
-                     output moderation, OWASP mapping
+    pii              find, redact, pseudonymise and restore personal data       (lesson 05)
     audit            an append-only JSONL audit log without raw PII             (lesson 05)
+    guardrails       the guarded bot: injection detection, output moderation,   (lesson 05)
+                     OWASP mapping; offers pii's and injection's functions too
     tools            order tools with validation, least privilege, approvals    (lesson 06)
     agents           agent loop with budgets, traces and human approval;        (lesson 07)
                      scenario suite
