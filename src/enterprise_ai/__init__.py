@@ -26,8 +26,8 @@ Modules (dependencies point one way, top to bottom):
     tools            order tools with validation, least privilege, approvals    (lesson 06)
     agents           agent loop with budgets, traces and human approval;        (lesson 07)
                      scenario suite
-    compliance       AI Act decision order, timeline, inventory; check_bot and  (lesson 08)
-                     system card (compliance_bot)
+    compliance       AI Act decision order, timeline, inventory, GDPR, BetrVG   (lesson 08)
+    compliance_bot   the deployed bot, check_bot() and its system card          (lesson 08)
     roi, pilot       business case: costs vs benefits, break-even, sensitivity;  (lesson 09)
                      pilot design, KPIs, AI-literacy plan, vendor decision matrix
     capstone         the go-live checklist as code: grade(agent) on a case suite (lesson 10)
