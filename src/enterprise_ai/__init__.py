@@ -6,7 +6,7 @@ lessons import it instead of depending on a learner's earlier cells. Start with:
     import enterprise_ai as eai
     client = eai.llm.get_client()
 
-Modules (dependencies point one way, top to bottom):
+Modules (dependencies point one way; `lint-imports` checks the contracts in pyproject.toml):
     config, errors   settings and the model table; errors that name their fix
     local_server     SmolLM2 in llama.cpp on 127.0.0.1
     adapter          makes the local server speak tool calls and structured Responses
