@@ -57,11 +57,14 @@ lab: setup
 doctor: setup
 	$(BIN)/course doctor
 
+# lint-imports checks that dependencies inside enterprise_ai point one way (contracts in
+# pyproject.toml, [tool.importlinter]).
 # actionlint checks the GitHub workflows (syntax, expressions, action inputs). ShellCheck and
 # pyflakes are switched off so the result does not depend on what else a machine has installed.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
 # Two workers (one per core), whole files per worker: tests that start a model server keep it

@@ -1,4 +1,5 @@
-"""Module 01: cost arithmetic on known values, the local tokenizer, the widget and the checks."""
+"""Module 01: cost arithmetic on known values, the chart, the local tokenizer and latency
+(:mod:`enterprise_ai.llm`), the widget and the checks."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from enterprise_ai import checks, costs
+from enterprise_ai import charts, checks, costs, llm
 from enterprise_ai.checks import module01
 from enterprise_ai.errors import EndpointUnreachableError
 from enterprise_ai.widgets import CostCalculator
@@ -143,7 +144,7 @@ def test_doctests_in_costs_pass():
 
 
 def test_chart_is_a_png_with_one_bar_per_model():
-    figure = costs.plot_monthly_costs(costs.projection(prices=PRICES), highlight="big")
+    figure = charts.plot_monthly_costs(costs.projection(prices=PRICES), highlight="big")
     assert figure._repr_png_().startswith(b"\x89PNG")
     assert len(figure.axes[0].patches) == len(PRICES)
     assert figure.axes[0].get_xlabel() == "cost per month (EUR)"
@@ -174,7 +175,7 @@ class _StreamingClient:
 
 def test_measure_latency_collects_text_and_usage_and_streams():
     client = _StreamingClient([_Chunk("Hel"), _Chunk("lo"), _Chunk(None, usage=2)])
-    latency = costs.measure_latency(
+    latency = llm.measure_latency(
         client, model="m", messages=[{"role": "user", "content": "Hi"}], max_tokens=5
     )
     assert latency.text == "Hello" and latency.completion_tokens == 2
@@ -189,9 +190,9 @@ def test_measure_latency_collects_text_and_usage_and_streams():
 
 
 def test_latency_tokens_per_second_counts_after_the_first_token():
-    latency = costs.Latency(first_token_s=1.0, total_s=3.0, completion_tokens=41, text="")
+    latency = llm.Latency(first_token_s=1.0, total_s=3.0, completion_tokens=41, text="")
     assert latency.tokens_per_s == pytest.approx(20.0)
-    assert costs.Latency(0.5, 0.5, 1, "x").tokens_per_s == 0.0
+    assert llm.Latency(0.5, 0.5, 1, "x").tokens_per_s == 0.0
 
 
 # --- the real local server ------------------------------------------------------------------
@@ -204,10 +205,10 @@ GERMAN = (
 
 
 def test_count_tokens_on_the_local_server_german_costs_more():
-    english, german = costs.count_tokens(ENGLISH), costs.count_tokens(GERMAN)
+    english, german = llm.count_tokens(ENGLISH), llm.count_tokens(GERMAN)
     assert english > 0 and german > english
-    assert costs.count_tokens("") == 0
-    assert "".join(costs.token_pieces("Wo ist meine Bestellung?")) == "Wo ist meine Bestellung?"
+    assert llm.count_tokens("") == 0
+    assert "".join(llm.token_pieces("Wo ist meine Bestellung?")) == "Wo ist meine Bestellung?"
 
 
 def test_context_window_and_a_too_long_prompt_is_refused_with_the_servers_reason():
@@ -215,10 +216,10 @@ def test_context_window_and_a_too_long_prompt_is_refused_with_the_servers_reason
 
     from enterprise_ai.llm import default_model, get_client
 
-    n_ctx = costs.context_window()
+    n_ctx = llm.context_window()
     assert n_ctx >= 1_024
     too_long = "bike " * (n_ctx + 100)
-    assert costs.count_tokens(too_long) > n_ctx
+    assert llm.count_tokens(too_long) > n_ctx
     with pytest.raises(openai.BadRequestError) as caught:
         get_client().chat.completions.create(
             model=default_model(), messages=[{"role": "user", "content": too_long}], max_tokens=5
@@ -228,7 +229,7 @@ def test_context_window_and_a_too_long_prompt_is_refused_with_the_servers_reason
 
 def test_count_tokens_names_the_url_when_nothing_answers(closed_loopback_url):
     with pytest.raises(EndpointUnreachableError, match=closed_loopback_url):
-        costs.count_tokens("hello", base_url=closed_loopback_url)
+        llm.count_tokens("hello", base_url=closed_loopback_url)
 
 
 # --- the widget -----------------------------------------------------------------------------

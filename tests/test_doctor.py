@@ -18,7 +18,7 @@ FAKE_KEY = "fake-test-key-1234567890abcdefghij"
 pytestmark = pytest.mark.usefixtures("clean_course_env")
 
 
-def _names(checks: list[doctor.Check]) -> list[str]:
+def _names(checks: list[doctor.MachineCheck]) -> list[str]:
     return [c.name for c in checks]
 
 
@@ -190,9 +190,9 @@ def test_run_checks_for_a_remote_backend_does_not_start_the_local_model(
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     called: list[str] = []
 
-    def completion_stub() -> doctor.Check:  # no network: only the order of checks matters
+    def completion_stub() -> doctor.MachineCheck:  # no network: only the order of checks matters
         called.append("completion")
-        return doctor.Check("A real completion", doctor.OK, "stub")
+        return doctor.MachineCheck("A real completion", doctor.OK, "stub")
 
     monkeypatch.setattr(doctor, "check_completion", completion_stub)
     names = _names(doctor.run_checks())
@@ -212,7 +212,10 @@ def test_run_checks_with_bad_settings_reports_one_failure(
 
 
 def test_format_report_all_passed() -> None:
-    checks = [doctor.Check("Python", doctor.OK, "3.11.7"), doctor.Check("X", doctor.INFO, "i")]
+    checks = [
+        doctor.MachineCheck("Python", doctor.OK, "3.11.7"),
+        doctor.MachineCheck("X", doctor.INFO, "i"),
+    ]
     report = doctor.format_report(checks)
     assert report.splitlines()[0] == "✅ Python  3.11.7"
     assert report.endswith("All checks passed.")
@@ -221,9 +224,11 @@ def test_format_report_all_passed() -> None:
 
 def test_format_report_lists_one_fix_per_failure() -> None:
     checks = [
-        doctor.Check("Python", doctor.OK, "3.11.7"),
-        doctor.Check("Backend settings", doctor.FAIL, "MissingSettingError", "Set OPENAI_API_KEY."),
-        doctor.Check("Widgets", doctor.FAIL, "ipywidgets 7.8.5", "The course needs 8.x."),
+        doctor.MachineCheck("Python", doctor.OK, "3.11.7"),
+        doctor.MachineCheck(
+            "Backend settings", doctor.FAIL, "MissingSettingError", "Set OPENAI_API_KEY."
+        ),
+        doctor.MachineCheck("Widgets", doctor.FAIL, "ipywidgets 7.8.5", "The course needs 8.x."),
     ]
     report = doctor.format_report(checks)
     assert "❌ Backend settings  MissingSettingError" in report

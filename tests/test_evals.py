@@ -75,8 +75,8 @@ def _run(index: kb.Index, questions, replies, **options) -> pd.DataFrame:
         ("Ruf an:\u00a0+49 89", "ruf an: +49 89"),
     ],
 )
-def test_normalise_writes_money_numbers_and_dashes_one_way(text, expected):
-    assert evals.normalise(text) == expected
+def test_normalise_answer_writes_money_numbers_and_dashes_one_way(text, expected):
+    assert evals.normalise_answer(text) == expected
 
 
 def test_key_facts_match_whole_numbers_only():
@@ -239,7 +239,7 @@ def test_add_if_needed_queues_an_abstention_with_its_reason(index):
 def test_judge_asks_for_the_verdict_schema_and_reads_it():
     client = ScriptedClient([{"supported": False, "reason": "3 is not in the text"}])
     verdict = evals.judge("Frame?", "3 years", "10-year warranty", client=client, model="m")
-    assert verdict == evals.Verdict(supported=False, reason="3 is not in the text")
+    assert verdict == evals.JudgeVerdict(supported=False, reason="3 is not in the text")
     request = client.requests[0]
     assert request["response_format"]["json_schema"]["schema"]["required"] == [
         "supported",
@@ -269,7 +269,7 @@ def test_the_real_local_model_returns_a_valid_verdict():
         client=llm.get_client("local"),
         model=llm.default_model("local"),
     )
-    assert isinstance(verdict, evals.Verdict) and isinstance(verdict.supported, bool)
+    assert isinstance(verdict, evals.JudgeVerdict) and isinstance(verdict.supported, bool)
 
 
 # --- widget --------------------------------------------------------------------------------------

@@ -5,13 +5,14 @@ The model is not the point here, so the pipeline test uses ScriptedClient.
 
 from __future__ import annotations
 
+import doctest
 import re
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
-from enterprise_ai import data, guardrails
+from enterprise_ai import data, guardrails, pii
 from enterprise_ai.guardrails import (
     detect_injection,
     detection_rates,
@@ -24,6 +25,16 @@ from enterprise_ai.guardrails import (
 from enterprise_ai.testing import ScriptedClient
 
 # --- redact_pii ---------------------------------------------------------------------------
+
+
+def test_doctests_in_pii_pass() -> None:
+    result = doctest.testmod(pii)
+    assert result.attempted >= 4 and result.failed == 0
+
+
+def test_guardrails_offers_the_pii_functions_of_lesson_05_unchanged() -> None:
+    assert guardrails.redact_pii is pii.redact_pii and guardrails.restore is pii.restore
+    assert pii.is_company_contact("089 2000 4711") and not pii.is_company_contact("089 1234 5678")
 
 
 @pytest.mark.parametrize(

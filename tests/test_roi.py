@@ -440,7 +440,7 @@ def test_widget_backend_loads_its_quality_numbers() -> None:
     sliders = RoiSliders(months=12, assumptions=Assumptions(time_savings_as="cash"))
     assert sliders.time_savings.value == "cash"
     sliders.backend.value = "local SmolLM2 (own mini PC)"
-    local = roi.BACKENDS["local SmolLM2 (own mini PC)"]
+    local = roi.DEPLOYMENT_OPTIONS["local SmolLM2 (own mini PC)"]
     assert sliders.sliders["deflection_rate"].value == local.deflection_rate
     assert sliders.sliders["error_rate"].value == local.error_rate
     assert sliders.case is not None and sliders.case.model == "SmolLM2-135M-Instruct"

@@ -238,3 +238,27 @@ def test_a_checked_model_answer_is_kept_whatever_the_coverage(index) -> None:
         min_score=0.1,
     )
     assert reply.source == "model" and reply.coverage is None
+
+
+def test_every_layer_of_the_bot_answers_through_support_answer(monkeypatch, index) -> None:
+    """support.answer is the one entry point: each layer above calls it, none re-implements it."""
+    from enterprise_ai import compliance_bot, data, evals, guardrails
+    from enterprise_ai.widgets import SupportChat
+
+    text = "You can return it within 30 days [returns]."
+    asked: list[str] = []
+
+    def spy(question: str, **options) -> support.Answer:
+        asked.append(question)
+        return support.Answer(question, text, ["returns"], False, False, source="model")
+
+    monkeypatch.setattr(support, "answer", spy)
+    client = ScriptedClient([])  # no reply scripted: a layer that calls the model itself fails
+    assert guardrails.guarded_answer(QUESTION, client=client, model="m").text == text
+    assert compliance_bot.SupportBot(client=client, model="m").reply(QUESTION).text == text
+    question = data.EvalQuestion("Q1", QUESTION, "en", True, ("30 days",), ("returns",), "returns")
+    graded = evals.run([question], client=client, model="m", progress=False)
+    assert graded.loc[0, "correct"]
+    chat = SupportChat(client, model="m", index=index)
+    assert chat.ask(QUESTION).text == text
+    assert asked == [QUESTION] * 4

@@ -5,7 +5,7 @@ gives one, and the HTML writer then falls back to the image's file name
 (``alt="../_images/71641d…png"``): a screen reader reads out a hash. The lessons' code cells
 already say what each chart shows, in its title:
 
-    costs.plot_monthly_costs(table, title="1,000 tickets/day, 1,500 tokens in, 300 out")
+    charts.plot_monthly_costs(table, title="1,000 tickets/day, 1,500 tokens in, 300 out")
     ax.set(..., title="Answer more, or abstain more?")
 
 So every output image without alt text gets one from its cell's code: the chart's title

@@ -5,7 +5,7 @@ someone must be able to see what the bot decided and why. GDPR limits what that 
 only what is needed (data minimisation, Art. 5(1)(c)) and only as long as needed (storage
 limitation, Art. 5(1)(e)). So:
 
-* every string that goes in passes through :func:`enterprise_ai.guardrails.redact_pii` first;
+* every string that goes in passes through :func:`enterprise_ai.pii.redact_pii` first;
 * the file is only ever opened for appending, so a record, once written, is not changed;
 * :meth:`AuditLog.prune` is the one controlled exception: it drops records older than the
   retention period, writes the rest to a new file and swaps it in atomically (a crash leaves
@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from enterprise_ai.guardrails import redact_pii
+from enterprise_ai.pii import redact_pii
 
 __all__ = ["DEFAULT_RETENTION_DAYS", "AuditLog", "default_audit_path"]
 
@@ -137,7 +137,7 @@ class AuditLog:
         Args:
             event: what happened, e.g. ``"support.reply"`` or ``"injection.blocked"``.
             **fields: details; strings (also inside lists and dicts) pass through
-                :func:`~enterprise_ai.guardrails.redact_pii`; other objects are stored as
+                :func:`~enterprise_ai.pii.redact_pii`; other objects are stored as
                 their redacted ``str``.
 
         Returns:

@@ -19,9 +19,9 @@ Four jobs, all plain Python without a model:
 * :func:`inventory` is Isar Cycles' list of AI use cases, classified with :func:`classify`;
   :data:`GDPR_POINTS` is what data-protection law adds for an LLM support system.
 
-The automated checks on the support bot (:func:`check_bot`, :class:`SupportBot`) and the
-system card (:func:`system_card`) live in :mod:`enterprise_ai.compliance_bot` and are
-re-exported here, so ``compliance.check_bot(bot)`` works.
+The automated checks on the support bot (``check_bot``, ``SupportBot``) and its system card
+(``system_card``) live in :mod:`enterprise_ai.compliance_bot`, which builds on this module (a
+system card states the bot's :class:`Assessment`); this module knows nothing about the bot.
 
 Facts come from the legal text (https://eur-lex.europa.eu/eli/reg/2024/1689/oj, the BetrVG at
 https://www.gesetze-im-internet.de/betrvg/) and the institutions' own releases, cited by article;
@@ -48,16 +48,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from pydantic import BaseModel, ConfigDict, Field
 
-from enterprise_ai.compliance_bot import (
-    NOT_LEGAL_ADVICE,
-    BotFacts,
-    CheckReport,
-    SupportBot,
-    check_bot,
-    discloses_ai,
-    system_card,
-)
-from enterprise_ai.costs import ChartFigure
+from enterprise_ai.charts import ChartFigure
 
 __all__ = [
     "AI_ACT_URL",
@@ -72,9 +63,6 @@ __all__ = [
     "omnibus_citation",
     "works_agreement_topics",
     "works_council_rights",
-    "BotFacts",
-    "CheckReport",
-    "SupportBot",
     "ANNEX_III",
     "ART_5",
     "GDPR_POINTS",
@@ -92,18 +80,21 @@ __all__ = [
     "Tier",
     "UseCase",
     "assess",
-    "check_bot",
     "classify",
-    "discloses_ai",
     "gdpr_table",
     "inventory",
     "milestone",
     "plot_inventory",
     "plot_timeline",
-    "system_card",
     "timeline",
 ]
 
+#: Shown wherever a result could be mistaken for legal advice (here, the bot's checks, the
+#: system card, the questionnaire widget).
+NOT_LEGAL_ADVICE = (
+    "A first triage for teaching, not legal advice: have your lawyer or compliance function "
+    "confirm the result."
+)
 AI_ACT_URL = "https://eur-lex.europa.eu/eli/reg/2024/1689/oj"
 #: The adopted amending act. Its number in the Official Journal is not given here: the course
 #: could not confirm it from the institutions' own releases (see OMNIBUS_OJ_REFERENCE).

@@ -36,16 +36,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from enterprise_ai import support
-
-if TYPE_CHECKING:
-    from enterprise_ai.compliance import Assessment
+from enterprise_ai.compliance import NOT_LEGAL_ADVICE, Assessment
 
 __all__ = [
     "DISCLOSURE_TEXT",
-    "NOT_LEGAL_ADVICE",
+    "NOT_LEGAL_ADVICE",  # defined in compliance; offered here too, as capstone.py imports it here
     "HANDOFF_TEXT",
     "HUMAN_PROBES",
     "NOT_HUMAN_TEXT",
@@ -64,10 +62,6 @@ __all__ = [
     "wants_human",
 ]
 
-NOT_LEGAL_ADVICE = (
-    "A first triage for teaching, not legal advice: have your lawyer or compliance function "
-    "confirm the result."
-)
 DISCLOSURE_TEXT = (
     "Hello! I'm the Isar Cycles support assistant, an AI system (not a person). I answer from "
     "our help articles. Write 'human' at any time and a colleague will take over."

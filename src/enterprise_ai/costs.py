@@ -1,10 +1,14 @@
-"""Tokens, context, latency and money: what a support bot costs before anyone builds it.
+"""Money: what a support bot costs in euros per call and per month, before anyone builds it.
 
 Providers bill per token, in US dollars per million tokens, with different prices for the
 tokens that go in (the prompt) and the tokens that come out (the answer). This module turns
-token counts into euros per call, per month and per model, and measures the other two limits a
-budget meets: the context window (how many tokens fit in one call) and latency (how long a
-customer waits).
+token counts into euros per call, per month and per model, and prices the hardware of a
+self-hosted model. It is plain arithmetic on a price table: no model, no server, no chart.
+
+The other limits a budget meets are measured on the model itself and live with it in
+:mod:`enterprise_ai.llm`: :func:`~enterprise_ai.llm.count_tokens`,
+:func:`~enterprise_ai.llm.context_window` and :func:`~enterprise_ai.llm.measure_latency`.
+The cost chart is :func:`enterprise_ai.charts.plot_monthly_costs`.
 
 The prices live in ``enterprise_ai/data/prices.csv``. They are EXAMPLES with an ``as_of`` date
 and a ``source`` URL: check the source and update the file (or pass your own table as
@@ -15,34 +19,22 @@ Introduced in notebooks/01_costs.ipynb.
 
 from __future__ import annotations
 
-import io
-import time
-from dataclasses import asdict, dataclass
 from typing import Any
 
-import httpx2
 import pandas as pd
-from matplotlib.figure import Figure
 
 from enterprise_ai import data
-from enterprise_ai.errors import CourseError, EndpointUnreachableError
+from enterprise_ai.errors import CourseError
 
 __all__ = [
     "DEFAULT_USD_TO_EUR",
-    "ChartFigure",
     "USD_TO_EUR_AS_OF",
-    "Latency",
     "UnknownModelError",
     "call_cost_eur",
-    "context_window",
-    "count_tokens",
     "hardware_eur_per_month",
     "load_prices",
-    "measure_latency",
     "monthly_cost_eur",
-    "plot_monthly_costs",
     "projection",
-    "token_pieces",
 ]
 
 #: Euros per US dollar used when no rate is passed: a rounded EXAMPLE close to the ECB
@@ -317,230 +309,3 @@ def _iso_date(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return pd.Timestamp(value).date().isoformat()
-
-
-class ChartFigure(Figure):
-    """A matplotlib ``Figure`` that shows itself as a PNG in any notebook, without pyplot.
-
-    Notebooks draw pyplot figures through the inline backend; a figure built directly (as
-    widgets must, to redraw without pyplot's global state) needs its own ``_repr_png_``.
-    """
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png")
-        return buffer.getvalue()
-
-
-def plot_monthly_costs(
-    table: pd.DataFrame, *, highlight: str | None = None, title: str | None = None
-) -> ChartFigure:
-    """A horizontal bar chart of ``total_eur_per_month`` per model, readable on a projector.
-
-    Args:
-        table: a :func:`projection` result.
-        highlight: a model to draw in a strong colour (the one the reader picked).
-        title: the chart title (default: says what was projected).
-
-    Returns:
-        A :class:`ChartFigure` (a matplotlib ``Figure`` not attached to pyplot, so widgets can
-        redraw it freely; ``.savefig("costs.png")`` saves it).
-    """
-    figure = ChartFigure(figsize=(10, 0.7 * len(table) + 1.8), dpi=80)
-    ax = figure.add_subplot()
-    ordered = table.iloc[::-1]  # cheapest at the top
-    colours = ["#d95f02" if m == highlight else "#7570b3" for m in ordered["model"]]
-    bars = ax.barh(ordered["model"], ordered["total_eur_per_month"], color=colours)
-    largest = float(table["total_eur_per_month"].max() or 1.0)
-    for bar, value in zip(bars, ordered["total_eur_per_month"], strict=True):
-        ax.text(
-            bar.get_width() + largest * 0.01,
-            bar.get_y() + bar.get_height() / 2,
-            f"{value:,.2f} €",
-            va="center",
-            fontsize=14,
-        )
-    ax.set_xlim(0, largest * 1.25)
-    ax.set_xlabel("cost per month (EUR)", fontsize=15)
-    ax.tick_params(labelsize=14)
-    ax.set_title(title or "Monthly cost per model (example prices)", fontsize=16)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    figure.tight_layout()
-    return figure
-
-
-# ---------------------------------------------------------------------------------------------
-# The local server: tokenizer and context window
-# ---------------------------------------------------------------------------------------------
-
-
-def _local_base_url(base_url: str | None) -> str:
-    if base_url:
-        return base_url.rstrip("/")
-    from enterprise_ai.local_server import get_local_server
-
-    return get_local_server().base_url
-
-
-def _post_tokenize(text: str, *, with_pieces: bool, base_url: str | None) -> list[Any]:
-    url = f"{_local_base_url(base_url)}/tokenize"
-    try:
-        # trust_env=False: the server is on this machine; a proxy must not see the text.
-        reply = httpx2.post(
-            url, json={"content": text, "with_pieces": with_pieces}, timeout=30, trust_env=False
-        )
-        reply.raise_for_status()
-    except httpx2.HTTPError as err:
-        raise EndpointUnreachableError(
-            f"Counting tokens at {url} failed ({type(err).__name__}: {err}). count_tokens() "
-            "needs a llama.cpp server: the local backend starts one, or pass base_url= of a "
-            "running llama.cpp server."
-        ) from None
-    return reply.json()["tokens"]
-
-
-def count_tokens(text: str, *, base_url: str | None = None) -> int:
-    """How many tokens the local model's tokenizer makes of ``text``.
-
-    Asks the llama.cpp server's ``/tokenize`` endpoint, so the count is exact for the local
-    model. Hosted models use other tokenizers (OpenAI's GPT-4.1 family uses ``o200k_base``), so
-    the same text gives a different count there: use the ``usage`` of a real reply to budget
-    for them. Chat messages also add a few tokens of template around each message, so a
-    reply's ``usage.prompt_tokens`` is larger than the count of the text alone.
-
-    Args:
-        text: any text.
-        base_url: a llama.cpp server (default: the course's local server, started if needed).
-
-    Raises:
-        EndpointUnreachableError: the server does not answer (the message names the URL).
-
-    Example:
-        >>> count_tokens("Where is my order?")    # doctest: +SKIP
-        5
-    """
-    return len(_post_tokenize(text, with_pieces=False, base_url=base_url))
-
-
-def token_pieces(text: str, *, base_url: str | None = None) -> list[str]:
-    """The pieces the local tokenizer cuts ``text`` into, to see *why* a text costs what it does.
-
-    Example:
-        >>> token_pieces("Bestellung")            # doctest: +SKIP
-        ['Best', 'ell', 'ung']
-    """
-    return [str(t["piece"]) for t in _post_tokenize(text, with_pieces=True, base_url=base_url)]
-
-
-def context_window(*, base_url: str | None = None) -> int:
-    """The context window of the local server in tokens (``n_ctx`` per request slot).
-
-    Prompt and answer together must fit in it; a longer request is refused with HTTP 400.
-
-    Example:
-        >>> context_window()                      # doctest: +SKIP
-        4096
-    """
-    url = f"{_local_base_url(base_url)}/props"
-    try:
-        reply = httpx2.get(url, timeout=10, trust_env=False)
-        reply.raise_for_status()
-    except httpx2.HTTPError as err:
-        raise EndpointUnreachableError(
-            f"Reading the context window from {url} failed ({type(err).__name__}: {err}). "
-            "Is the local server running? Restart the kernel to start it again."
-        ) from None
-    return int(reply.json()["default_generation_settings"]["n_ctx"])
-
-
-# ---------------------------------------------------------------------------------------------
-# Latency
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Latency:
-    """How long one streamed answer took, and how fast its tokens came.
-
-    Attributes:
-        first_token_s: seconds until the first piece of text arrived (what a customer feels).
-        total_s: seconds until the answer was complete.
-        completion_tokens: tokens written (from ``usage``, or pieces counted if no usage came).
-        text: the answer.
-    """
-
-    first_token_s: float
-    total_s: float
-    completion_tokens: int
-    text: str
-
-    @property
-    def tokens_per_s(self) -> float:
-        """Writing speed after the first token (0 if there was nothing to time)."""
-        writing = self.total_s - self.first_token_s
-        return (self.completion_tokens - 1) / writing if writing > 0 else 0.0
-
-    def as_dict(self) -> dict[str, float | int]:
-        """The timings rounded for a table (the answer text left out)."""
-        values = asdict(self)
-        values.pop("text")
-        values["tokens_per_s"] = self.tokens_per_s
-        return {k: round(v, 2) if isinstance(v, float) else v for k, v in values.items()}
-
-
-def measure_latency(
-    client: Any,
-    *,
-    model: str,
-    messages: list[dict[str, Any]],
-    max_tokens: int = 80,
-    temperature: float = 0.0,
-    seed: int = 42,
-) -> Latency:
-    """Stream one answer and time it: time to first token, total time, tokens per second.
-
-    Streaming is the only way to see the first token's time from the outside; without it you
-    only learn the total. The first token waits for the whole prompt to be read, so long
-    prompts (many retrieved articles) delay it; the rest depends on the answer's length.
-
-    Args:
-        client: an ``openai.OpenAI`` client (:func:`enterprise_ai.llm.get_client`).
-        model: the model ID.
-        messages: the chat messages to send.
-        max_tokens: the answer length limit.
-        temperature: sampling temperature (0: repeatable).
-        seed: fixes any sampling randomness.
-
-    Example:
-        >>> latency = measure_latency(client, model=model, messages=msgs)  # doctest: +SKIP
-        >>> latency.first_token_s < latency.total_s                        # doctest: +SKIP
-        True
-    """
-    started = time.perf_counter()
-    stream = client.chat.completions.create(
-        model=model,
-        messages=messages,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    first: float | None = None
-    pieces: list[str] = []
-    usage_tokens: int | None = None
-    for chunk in stream:
-        if chunk.choices and chunk.choices[0].delta.content:
-            if first is None:
-                first = time.perf_counter() - started
-            pieces.append(chunk.choices[0].delta.content)
-        if getattr(chunk, "usage", None) is not None:
-            usage_tokens = chunk.usage.completion_tokens
-    total = time.perf_counter() - started
-    return Latency(
-        first_token_s=total if first is None else first,
-        total_s=total,
-        completion_tokens=usage_tokens if usage_tokens is not None else len(pieces),
-        text="".join(pieces),
-    )

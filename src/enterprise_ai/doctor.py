@@ -1,7 +1,7 @@
 """``course doctor``: check a machine before a workshop, and say how to fix what fails.
 
 A trainer asks every participant to run it in the first five minutes. Each check is small,
-independent and returns a :class:`Check` with a status, what was found and a fix; a failing
+independent and returns a :class:`MachineCheck` with a status, what was found and a fix; a failing
 check never stops the others. Secrets are shown masked.
 
 Introduced in notebooks/00_setup.ipynb; every failure has an entry in book/troubleshooting.md.
@@ -18,15 +18,15 @@ from dataclasses import dataclass
 
 from enterprise_ai import config, errors
 
-__all__ = ["Check", "format_report", "run_checks"]
+__all__ = ["MachineCheck", "format_report", "run_checks"]
 
 OK, FAIL, INFO = "ok", "fail", "info"
 _PACKAGES = ["openai", "xllamacpp", "pydantic", "pandas", "ipywidgets", "jupyterlab", "nbformat"]
 
 
 @dataclass(frozen=True)
-class Check:
-    """One line of the doctor's report."""
+class MachineCheck:
+    """One line of the doctor's report: one thing about this machine, ok or not, and the fix."""
 
     name: str
     status: str  # "ok", "fail" or "info"
@@ -38,14 +38,14 @@ class Check:
         return self.status != FAIL
 
 
-def check_python() -> Check:
+def check_python() -> MachineCheck:
     version = ".".join(map(str, sys.version_info[:3]))
     if (3, 11) <= sys.version_info[:2] <= (3, 13):
-        return Check("Python", OK, version)
-    return Check("Python", FAIL, version, "Use Python 3.11, 3.12 or 3.13 (see README).")
+        return MachineCheck("Python", OK, version)
+    return MachineCheck("Python", FAIL, version, "Use Python 3.11, 3.12 or 3.13 (see README).")
 
 
-def check_packages() -> Check:
+def check_packages() -> MachineCheck:
     found, missing = [], []
     for name in _PACKAGES:
         try:
@@ -53,43 +53,43 @@ def check_packages() -> Check:
         except importlib.metadata.PackageNotFoundError:
             missing.append(name)
     if missing:
-        return Check(
+        return MachineCheck(
             "Packages", FAIL, f"missing: {', '.join(missing)}", "Run `make lab` (or `make setup`)."
         )
-    return Check("Packages", OK, ", ".join(found))
+    return MachineCheck("Packages", OK, ", ".join(found))
 
 
-def check_settings() -> Check:
+def check_settings() -> MachineCheck:
     try:
         settings = config.load_settings()
     except errors.ConfigError as err:
-        return Check("Backend settings", FAIL, type(err).__name__, str(err))
+        return MachineCheck("Backend settings", FAIL, type(err).__name__, str(err))
     where = f" (from {settings.dotenv_path})" if settings.dotenv_path else ""
     key = "" if settings.backend == "local" else f", key {config.mask_secret(settings.api_key)}"
-    return Check("Backend settings", OK, f"COURSE_BACKEND={settings.backend}{key}{where}")
+    return MachineCheck("Backend settings", OK, f"COURSE_BACKEND={settings.backend}{key}{where}")
 
 
-def check_model_file() -> Check:
+def check_model_file() -> MachineCheck:
     from enterprise_ai.local_server import model_path
 
     try:
         path = model_path()
     except errors.ModelFileMissingError as err:
-        return Check("Local model file", FAIL, "not found", str(err))
-    return Check("Local model file", OK, f"{path.name} ({path.stat().st_size / 1e6:.0f} MB)")
+        return MachineCheck("Local model file", FAIL, "not found", str(err))
+    return MachineCheck("Local model file", OK, f"{path.name} ({path.stat().st_size / 1e6:.0f} MB)")
 
 
-def check_model_load() -> Check:
+def check_model_load() -> MachineCheck:
     from enterprise_ai.local_server import get_local_server
 
     try:
         server = get_local_server()
     except errors.CourseError as err:
-        return Check("Local model loads", FAIL, "could not start llama.cpp", str(err))
-    return Check("Local model loads", OK, f"llama.cpp ready in {server.load_seconds:.1f} s")
+        return MachineCheck("Local model loads", FAIL, "could not start llama.cpp", str(err))
+    return MachineCheck("Local model loads", OK, f"llama.cpp ready in {server.load_seconds:.1f} s")
 
 
-def check_completion() -> Check:
+def check_completion() -> MachineCheck:
     from enterprise_ai import llm
 
     started = time.perf_counter()
@@ -103,7 +103,7 @@ def check_completion() -> Check:
         )
     except Exception as err:  # noqa: BLE001 - any failure is reported, never raised
         cause = err.__cause__ or err
-        return Check(
+        return MachineCheck(
             "A real completion",
             FAIL,
             f"{type(err).__name__}: {cause}"[:300],
@@ -113,25 +113,29 @@ def check_completion() -> Check:
     seconds = time.perf_counter() - started
     tokens = reply.usage.total_tokens if reply.usage else "?"
     text = (reply.choices[0].message.content or "").strip().replace("\n", " ")[:40]
-    return Check("A real completion", OK, f"{text!r} ({tokens} tokens, {seconds:.1f} s)")
+    return MachineCheck("A real completion", OK, f"{text!r} ({tokens} tokens, {seconds:.1f} s)")
 
 
-def check_widgets() -> Check:
+def check_widgets() -> MachineCheck:
     try:
         ipyw = importlib.metadata.version("ipywidgets")
         labw = importlib.metadata.version("jupyterlab_widgets")
     except importlib.metadata.PackageNotFoundError as err:
-        return Check(
+        return MachineCheck(
             "Widgets in JupyterLab", FAIL, f"{err.name} missing", "Run `make lab` to reinstall."
         )
     if not ipyw.startswith("8."):
-        return Check("Widgets in JupyterLab", FAIL, f"ipywidgets {ipyw}", "The course needs 8.x.")
-    return Check("Widgets in JupyterLab", OK, f"ipywidgets {ipyw}, jupyterlab_widgets {labw}")
+        return MachineCheck(
+            "Widgets in JupyterLab", FAIL, f"ipywidgets {ipyw}", "The course needs 8.x."
+        )
+    return MachineCheck(
+        "Widgets in JupyterLab", OK, f"ipywidgets {ipyw}, jupyterlab_widgets {labw}"
+    )
 
 
-def run_checks(*, model: bool = True) -> list[Check]:
+def run_checks(*, model: bool = True) -> list[MachineCheck]:
     """Run every check in order; ``model=False`` skips starting the model and calling it."""
-    steps: list[Callable[[], Check]] = [check_python, check_packages, check_settings]
+    steps: list[Callable[[], MachineCheck]] = [check_python, check_packages, check_settings]
     steps += [check_model_file]
     if model:
         try:
@@ -146,7 +150,7 @@ def run_checks(*, model: bool = True) -> list[Check]:
     return [step() for step in steps]
 
 
-def format_report(checks: list[Check]) -> str:
+def format_report(checks: list[MachineCheck]) -> str:
     """A plain-text table that reads well in any terminal, then one fix per failure."""
     mark = {OK: "✅", FAIL: "❌", INFO: "ℹ️ "}
     width = max(len(c.name) for c in checks)

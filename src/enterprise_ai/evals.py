@@ -18,7 +18,7 @@ This module turns the labelled evaluation set into numbers a team can act on:
 The rules, and what they cannot see:
 
 * *correct*: an answerable question is answered correctly when every key fact of the label
-  appears in the reply, after :func:`normalise` (case, spaces, "€"/"EUR", decimal comma,
+  appears in the reply, after :func:`normalise_answer` (case, spaces, "€"/"EUR", decimal comma,
   thousands separators, dashes). An unanswerable one is handled correctly when the bot
   abstained or escalated. A reply can contain the facts and still say something false next
   to them; a correct reply in other words ("four weeks" for "30 days") counts as wrong.
@@ -57,16 +57,16 @@ __all__ = [
     "CAUSES",
     "COLUMNS",
     "JUDGE_PROMPT",
+    "JudgeVerdict",
     "ReviewItem",
     "ReviewQueue",
-    "Verdict",
     "contains_key_facts",
     "error_analysis",
     "failure_cause",
     "is_grounded",
     "judge",
     "missing_facts",
-    "normalise",
+    "normalise_answer",
     "review_reason",
     "run",
     "summary",
@@ -123,14 +123,18 @@ _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def normalise(text: str) -> str:
-    """Lowercase the text and write numbers, money and dashes one way, for fact matching.
+def normalise_answer(text: str) -> str:
+    """Lowercase a reply (or a key fact) and write numbers, money and dashes one way.
+
+    Grading compares the bot's answer with the label's key facts; both pass through here first,
+    so harmless differences in writing do not count as errors. (Not to be confused with
+    :func:`enterprise_ai.injection.normalise`, which undoes attackers' obfuscation.)
 
     "4,95 €" and "4.95 EUR" both become ``"4.95 eur"``; "1.500" and "1,500" become ``"1500"``;
     "5 – 10" becomes ``"5-10"``; ``**bold**`` markers and repeated spaces go.
 
     Example:
-        >>> normalise("Up to **1.500 €**, 8,1 % VAT, 5 – 10 days")
+        >>> normalise_answer("Up to **1.500 €**, 8,1 % VAT, 5 – 10 days")
         'up to 1500 eur, 8.1% vat, 5-10 days'
 
     Introduced in notebooks/04_evals.ipynb.
@@ -146,7 +150,7 @@ def normalise(text: str) -> str:
 
 
 def missing_facts(text: str, key_facts: Iterable[str]) -> list[str]:
-    """The key facts that do not appear in ``text`` (after :func:`normalise` on both sides).
+    """The key facts that do not appear in ``text`` (after :func:`normalise_answer` on both sides).
 
     Example:
         >>> missing_facts("Free returns within 30 days.", ["30 days", "free label"])
@@ -156,17 +160,17 @@ def missing_facts(text: str, key_facts: Iterable[str]) -> list[str]:
 
     Introduced in notebooks/04_evals.ipynb.
     """
-    found = normalise(text)
+    found = normalise_answer(text)
     return [fact for fact in key_facts if not _fact_pattern(fact).search(found)]
 
 
 def _fact_pattern(fact: str) -> re.Pattern[str]:
     """The normalised fact as a whole "word": "3 days" must not match inside "13 days"."""
-    return re.compile(rf"(?<![\w.]){re.escape(normalise(fact))}(?!\w|\.\d)")
+    return re.compile(rf"(?<![\w.]){re.escape(normalise_answer(fact))}(?!\w|\.\d)")
 
 
 def contains_key_facts(text: str, key_facts: Iterable[str]) -> bool:
-    """``True`` if every key fact appears in ``text`` (after :func:`normalise`).
+    """``True`` if every key fact appears in ``text`` (after :func:`normalise_answer`).
 
     Introduced in notebooks/04_evals.ipynb.
     """
@@ -180,8 +184,8 @@ def unsupported_numbers(text: str, sources: Sequence[str]) -> list[str]:
 
     Introduced in notebooks/04_evals.ipynb.
     """
-    claims = normalise(re.sub(r"\[[^\]]*\]", " ", text))
-    source_numbers = {n for s in sources for n in _NUMBER.findall(normalise(s))}
+    claims = normalise_answer(re.sub(r"\[[^\]]*\]", " ", text))
+    source_numbers = {n for s in sources for n in _NUMBER.findall(normalise_answer(s))}
     numbers = [m.group() for m in _NUMBER.finditer(claims) if _stands_alone(claims, m)]
     return [n for n in dict.fromkeys(numbers) if n not in source_numbers]
 
@@ -575,7 +579,7 @@ class ReviewQueue:
         return f"ReviewQueue({len(self.items)} waiting)"
 
 
-class Verdict(BaseModel):
+class JudgeVerdict(BaseModel):
     """A judge's verdict: is the answer supported by the sources, and why (one sentence)."""
 
     supported: bool
@@ -597,10 +601,10 @@ def judge(
     client: Any,
     model: str,
     max_tokens: int = 120,
-) -> Verdict:
+) -> JudgeVerdict:
     """Ask a model whether ``answer_text`` is supported by ``context`` (LLM-as-judge).
 
-    The reply is forced into the :class:`Verdict` JSON schema (constrained decoding), so it
+    The reply is forced into the :class:`JudgeVerdict` JSON schema (constrained decoding), so it
     always parses on servers that support ``response_format``. A reply that still does not
     parse (cut off by ``max_tokens``) counts as *not supported*, with the reason saying so.
 
@@ -610,7 +614,7 @@ def judge(
     Introduced in notebooks/04_evals.ipynb.
     """
     schema = {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True}}
-    schema["json_schema"]["schema"] = Verdict.model_json_schema()
+    schema["json_schema"]["schema"] = JudgeVerdict.model_json_schema()
     reply = client.chat.completions.create(
         model=model,
         messages=[
@@ -628,7 +632,7 @@ def judge(
     )
     content = reply.choices[0].message.content or ""
     try:
-        return Verdict.model_validate_json(content)
+        return JudgeVerdict.model_validate_json(content)
     except ValidationError:
-        # The reason must fit Verdict's 100 characters, whatever the model wrote.
-        return Verdict(supported=False, reason=f"unreadable verdict: {content[:70]!r}"[:100])
+        # The reason must fit JudgeVerdict's 100 characters, whatever the model wrote.
+        return JudgeVerdict(supported=False, reason=f"unreadable verdict: {content[:70]!r}"[:100])

@@ -15,12 +15,18 @@ compatible    OPENAI_BASE_URL (Ollama, vLLM, class server)      only if that hos
 For ``local``, an adapter sits between the SDK and llama.cpp so that tool calls and the
 Responses API's structured output work the same as on OpenAI (see :mod:`enterprise_ai.adapter`).
 
+The model's own limits are measured here too (lesson 01): :func:`count_tokens` and
+:func:`token_pieces` ask the llama.cpp server's tokenizer, :func:`context_window` its
+``n_ctx``, and :func:`measure_latency` streams one answer from any backend and times it. What
+those tokens cost in euros is :mod:`enterprise_ai.costs`.
+
 Introduced in notebooks/00_setup.ipynb.
 """
 
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,7 +38,18 @@ import openai
 from enterprise_ai.config import BACKENDS, Settings, load_settings, mask_secret
 from enterprise_ai.errors import EndpointUnreachableError
 
-__all__ = ["BackendInfo", "backend_info", "default_model", "get_async_client", "get_client"]
+__all__ = [
+    "BackendInfo",
+    "Latency",
+    "backend_info",
+    "context_window",
+    "count_tokens",
+    "default_model",
+    "get_async_client",
+    "get_client",
+    "measure_latency",
+    "token_pieces",
+]
 
 _DOCTOR = "Run `course doctor` in a terminal to check your setup."
 
@@ -239,4 +256,180 @@ def backend_info(backend: str | None = None) -> BackendInfo:
         data_goes_to=goes_to,
         api_key=mask_secret(settings.api_key) if settings.backend != "local" else "(none needed)",
         paid=row.paid,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring the model: tokens and context window (llama.cpp's own endpoints)
+# ---------------------------------------------------------------------------------------------
+
+
+def _local_base_url(base_url: str | None) -> str:
+    if base_url:
+        return base_url.rstrip("/")
+    from enterprise_ai.local_server import get_local_server
+
+    return get_local_server().base_url
+
+
+def _post_tokenize(text: str, *, with_pieces: bool, base_url: str | None) -> list[Any]:
+    url = f"{_local_base_url(base_url)}/tokenize"
+    try:
+        # trust_env=False: the server is on this machine; a proxy must not see the text.
+        reply = httpx2.post(
+            url, json={"content": text, "with_pieces": with_pieces}, timeout=30, trust_env=False
+        )
+        reply.raise_for_status()
+    except httpx2.HTTPError as err:
+        raise EndpointUnreachableError(
+            f"Counting tokens at {url} failed ({type(err).__name__}: {err}). count_tokens() "
+            "needs a llama.cpp server: the local backend starts one, or pass base_url= of a "
+            "running llama.cpp server."
+        ) from None
+    return reply.json()["tokens"]
+
+
+def count_tokens(text: str, *, base_url: str | None = None) -> int:
+    """How many tokens the local model's tokenizer makes of ``text``.
+
+    Asks the llama.cpp server's ``/tokenize`` endpoint, so the count is exact for the local
+    model. Hosted models use other tokenizers (OpenAI's GPT-4.1 family uses ``o200k_base``), so
+    the same text gives a different count there: use the ``usage`` of a real reply to budget
+    for them. Chat messages also add a few tokens of template around each message, so a
+    reply's ``usage.prompt_tokens`` is larger than the count of the text alone.
+
+    Args:
+        text: any text.
+        base_url: a llama.cpp server (default: the course's local server, started if needed).
+
+    Raises:
+        EndpointUnreachableError: the server does not answer (the message names the URL).
+
+    Example:
+        >>> count_tokens("Where is my order?")    # doctest: +SKIP
+        5
+    """
+    return len(_post_tokenize(text, with_pieces=False, base_url=base_url))
+
+
+def token_pieces(text: str, *, base_url: str | None = None) -> list[str]:
+    """The pieces the local tokenizer cuts ``text`` into, to see *why* a text costs what it does.
+
+    Example:
+        >>> token_pieces("Bestellung")            # doctest: +SKIP
+        ['Best', 'ell', 'ung']
+    """
+    return [str(t["piece"]) for t in _post_tokenize(text, with_pieces=True, base_url=base_url)]
+
+
+def context_window(*, base_url: str | None = None) -> int:
+    """The context window of the local server in tokens (``n_ctx`` per request slot).
+
+    Prompt and answer together must fit in it; a longer request is refused with HTTP 400.
+
+    Example:
+        >>> context_window()                      # doctest: +SKIP
+        4096
+    """
+    url = f"{_local_base_url(base_url)}/props"
+    try:
+        reply = httpx2.get(url, timeout=10, trust_env=False)
+        reply.raise_for_status()
+    except httpx2.HTTPError as err:
+        raise EndpointUnreachableError(
+            f"Reading the context window from {url} failed ({type(err).__name__}: {err}). "
+            "Is the local server running? Restart the kernel to start it again."
+        ) from None
+    return int(reply.json()["default_generation_settings"]["n_ctx"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring the model: latency
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Latency:
+    """How long one streamed answer took, and how fast its tokens came.
+
+    Attributes:
+        first_token_s: seconds until the first piece of text arrived (what a customer feels).
+        total_s: seconds until the answer was complete.
+        completion_tokens: tokens written (from ``usage``, or pieces counted if no usage came).
+        text: the answer.
+    """
+
+    first_token_s: float
+    total_s: float
+    completion_tokens: int
+    text: str
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Writing speed after the first token (0 if there was nothing to time)."""
+        writing = self.total_s - self.first_token_s
+        return (self.completion_tokens - 1) / writing if writing > 0 else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The timings rounded for a table (the answer text left out)."""
+        values = asdict(self)
+        values.pop("text")
+        values["tokens_per_s"] = self.tokens_per_s
+        return {k: round(v, 2) if isinstance(v, float) else v for k, v in values.items()}
+
+
+def measure_latency(
+    client: Any,
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    max_tokens: int = 80,
+    temperature: float = 0.0,
+    seed: int = 42,
+) -> Latency:
+    """Stream one answer and time it: time to first token, total time, tokens per second.
+
+    Streaming is the only way to see the first token's time from the outside; without it you
+    only learn the total. The first token waits for the whole prompt to be read, so long
+    prompts (many retrieved articles) delay it; the rest depends on the answer's length.
+
+    Args:
+        client: an ``openai.OpenAI`` client (:func:`enterprise_ai.llm.get_client`).
+        model: the model ID.
+        messages: the chat messages to send.
+        max_tokens: the answer length limit.
+        temperature: sampling temperature (0: repeatable).
+        seed: fixes any sampling randomness.
+
+    Example:
+        >>> latency = measure_latency(client, model=model, messages=msgs)  # doctest: +SKIP
+        >>> latency.first_token_s < latency.total_s                        # doctest: +SKIP
+        True
+    """
+    started = time.perf_counter()
+    stream = client.chat.completions.create(
+        model=model,
+        messages=messages,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    first: float | None = None
+    pieces: list[str] = []
+    usage_tokens: int | None = None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            if first is None:
+                first = time.perf_counter() - started
+            pieces.append(chunk.choices[0].delta.content)
+        if getattr(chunk, "usage", None) is not None:
+            usage_tokens = chunk.usage.completion_tokens
+    total = time.perf_counter() - started
+    return Latency(
+        first_token_s=total if first is None else first,
+        total_s=total,
+        completion_tokens=usage_tokens if usage_tokens is not None else len(pieces),
+        text="".join(pieces),
     )

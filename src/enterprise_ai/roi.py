@@ -45,18 +45,18 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from enterprise_ai import costs
-from enterprise_ai.costs import ChartFigure
+from enterprise_ai.charts import ChartFigure
 
 __all__ = [
-    "BACKENDS",
+    "DEPLOYMENT_OPTIONS",
     "PRE_PILOT_RANGES",
     "SCENARIOS",
     "SENSITIVITY_FIELDS",
     "Assumptions",
-    "Backend",
+    "DeploymentOption",
     "HOURS_PER_FTE_MONTH",
     "TimeSavings",
-    "Verdict",
+    "GoNoGo",
     "break_even_month",
     "cash_benefits",
     "cash_flow",
@@ -482,8 +482,8 @@ def cost_per_freed_hour(
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """The go/no-go of a business case, with the rule that fits what saved time is.
+class GoNoGo:
+    """The go/no-go decision on a business case (:func:`verdict`), with the rule that fits.
 
     Attributes:
         go: the verdict.
@@ -507,7 +507,7 @@ class Verdict:
 
 def verdict(
     assumptions: Assumptions, *, months: int = 24, prices: pd.DataFrame | None = None
-) -> Verdict:
+) -> GoNoGo:
     """Go or no-go, judged by the rule that fits ``time_savings_as``.
 
     * ``"cash"``: go if the running total turns positive within ``months``
@@ -532,7 +532,7 @@ def verdict(
             if go
             else f"saved time counts as cash, but there is no break-even within {months} months"
         )
-        return Verdict(go, "cash", f"break-even within {months} months", reason, month, per_hour)
+        return GoNoGo(go, "cash", f"break-even within {months} months", reason, month, per_hour)
     go = per_hour < a.staff_eur_per_hour
     reason = (
         f"{hours:,.1f} staff hours a month ({hours / HOURS_PER_FTE_MONTH:.1f} FTE) are freed, "
@@ -540,7 +540,7 @@ def verdict(
         f"of staff time {a.staff_eur_per_hour:,.2f} EUR. No cash comes back unless hiring, "
         "overtime or headcount change; name what the hours are for"
     )
-    return Verdict(
+    return GoNoGo(
         go, "freed capacity", "cost per freed hour below the staff rate", reason, month, per_hour
     )
 
@@ -745,12 +745,14 @@ def _nullable_months(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Backend:
-    """Where the model runs, and how well it does the job there: one row of a comparison.
+class DeploymentOption:
+    """One way to deploy the bot: where the model runs, and how well it does the job there.
 
-    Quality numbers (``deflection_rate``, ``error_rate``, ``minutes_saved_assisted``) are part
-    of a backend because a different model gives different answers: measure them with module
-    04's evaluation on that backend before you trust them.
+    One row of :func:`compare_backends`. Not the connection settings of a backend
+    (:class:`enterprise_ai.config.Backend`): this is its business side. Quality numbers
+    (``deflection_rate``, ``error_rate``, ``minutes_saved_assisted``) are part of it because a
+    different model gives different answers: measure them with module 04's evaluation on that
+    backend before you trust them.
 
     Attributes:
         name: what the comparison shows.
@@ -789,11 +791,11 @@ class Backend:
         )
 
 
-#: The three backends of the course, with EXAMPLE quality numbers. SmolLM2's are set from
-#: module 04 (the bot answered 48 % of the evaluation questions correctly; real tickets are
-#: harder); the hosted models' are guesses until you run module 04 on them.
-BACKENDS: dict[str, Backend] = {
-    "local SmolLM2 (own mini PC)": Backend(
+#: The course's three backends as deployment options, with EXAMPLE quality numbers. SmolLM2's
+#: are set from module 04 (the bot answered 48 % of the evaluation questions correctly; real
+#: tickets are harder); the hosted models' are guesses until you run module 04 on them.
+DEPLOYMENT_OPTIONS: dict[str, DeploymentOption] = {
+    "local SmolLM2 (own mini PC)": DeploymentOption(
         name="local SmolLM2 (own mini PC)",
         model="SmolLM2-135M-Instruct",
         deflection_rate=0.10,
@@ -804,7 +806,7 @@ BACKENDS: dict[str, Backend] = {
         data_location="your own machine",
         note="EXAMPLE set from module 04: 48 % of eval questions right; drafts rarely usable",
     ),
-    "gpt-4.1-mini (OpenAI API)": Backend(
+    "gpt-4.1-mini (OpenAI API)": DeploymentOption(
         name="gpt-4.1-mini (OpenAI API)",
         model="gpt-4.1-mini",
         deflection_rate=0.25,
@@ -815,7 +817,7 @@ BACKENDS: dict[str, Backend] = {
         data_location="provider's regions (check the contract)",
         note="EXAMPLE guess: run module 04 with COURSE_BACKEND=openai to measure it",
     ),
-    "gpt-4.1-mini (Azure, EU Data Zone)": Backend(
+    "gpt-4.1-mini (Azure, EU Data Zone)": DeploymentOption(
         name="gpt-4.1-mini (Azure, EU Data Zone)",
         model="gpt-4.1-mini (Azure)",
         deflection_rate=0.25,
@@ -831,7 +833,7 @@ BACKENDS: dict[str, Backend] = {
 
 def compare_backends(
     assumptions: Assumptions,
-    backends: Sequence[str | Backend] | None = None,
+    backends: Sequence[str | DeploymentOption] | None = None,
     *,
     months: int = 24,
     prices: pd.DataFrame | None = None,
@@ -840,8 +842,8 @@ def compare_backends(
 
     Args:
         assumptions: the base case (workload, people, one-off costs).
-        backends: names from :data:`BACKENDS` or your own :class:`Backend` objects (default: all
-            of :data:`BACKENDS`).
+        backends: names from :data:`DEPLOYMENT_OPTIONS` or your own :class:`DeploymentOption`
+            objects (default: all of :data:`DEPLOYMENT_OPTIONS`).
         months: the horizon for the result and the break-even search.
         prices: a price table (default: the course's example prices).
 
@@ -851,17 +853,18 @@ def compare_backends(
         ``net_eur_per_month``, ``break_even_month`` and ``result_after_months_eur``.
 
     Raises:
-        KeyError: a name is not in :data:`BACKENDS` (the message lists the names).
+        KeyError: a name is not in :data:`DEPLOYMENT_OPTIONS` (the message lists the names).
     """
-    chosen = list(BACKENDS.values()) if backends is None else list(backends)
+    chosen = list(DEPLOYMENT_OPTIONS.values()) if backends is None else list(backends)
     rows = []
     for item in chosen:
         if isinstance(item, str):
-            if item not in BACKENDS:
+            if item not in DEPLOYMENT_OPTIONS:
                 raise KeyError(
-                    f"No backend named {item!r}. Known: {list(BACKENDS)}; or pass a Backend(...)."
+                    f"No deployment option named {item!r}. Known: {list(DEPLOYMENT_OPTIONS)}; "
+                    "or pass your own roi.DeploymentOption(...)."
                 )
-            item = BACKENDS[item]
+            item = DEPLOYMENT_OPTIONS[item]
         case = item.apply(assumptions)
         lines = monthly_costs(case, prices=prices)
         table = cash_flow(case, months=months, prices=prices)
@@ -883,7 +886,7 @@ def compare_backends(
 
 
 # ---------------------------------------------------------------------------------------------
-# Plots (the style of costs.plot_monthly_costs: large fonts, EUR, labelled axes)
+# Plots (the style of charts.plot_monthly_costs: large fonts, EUR, labelled axes)
 # ---------------------------------------------------------------------------------------------
 
 _COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
@@ -903,7 +906,7 @@ def plot_cash_flow(
         title: the chart title (default: says what is drawn).
 
     Returns:
-        A :class:`~enterprise_ai.costs.ChartFigure` (shows itself in a notebook; widgets can
+        A :class:`~enterprise_ai.charts.ChartFigure` (shows itself in a notebook; widgets can
         redraw it without pyplot).
     """
     named = {"business case": flows} if isinstance(flows, pd.DataFrame) else dict(flows)

@@ -1,5 +1,21 @@
 """The grounded support bot: answer from Isar Cycles' articles, cite them, or pass to a human.
 
+:func:`answer` is *the* bot: the one entry point every other part of the course builds on
+instead of writing its own retrieval, prompt or citation check. Each adds one layer around it:
+
+* :func:`enterprise_ai.guardrails.guarded_answer` (module 05): injection check and
+  pseudonymisation before, moderation and restoring after, an audit record;
+* :class:`enterprise_ai.compliance_bot.SupportBot` (module 08): AI disclosure and hand-over
+  rules before, PII redaction, an audit log, the facts for the system card;
+* :func:`enterprise_ai.evals.run` (module 04) grades it (``answer_fn`` defaults to it), and
+  :func:`enterprise_ai.evals.judge` asks a model about its replies;
+* :mod:`enterprise_ai.capstone` (module 10) grades an agent whose answer path calls it;
+* the support chat widget (:mod:`enterprise_ai.widgets.support_chat`) shows it.
+
+The agents of module 07 (:mod:`enterprise_ai.agents`) are a different bot, one that calls tools;
+they reuse :func:`parse_citations` from here. A change to how the bot answers belongs here, so
+every layer above gets it.
+
 :func:`answer` runs the whole pipeline for one customer question:
 
 1. **retrieve** the best chunks with :func:`enterprise_ai.kb.search`;

@@ -1,7 +1,7 @@
 """Cost calculator: tickets per day and tokens per ticket in, euros per month per model out.
 
-Introduced in notebooks/01_costs.ipynb. The arithmetic lives in :mod:`enterprise_ai.costs`;
-this widget only moves sliders and redraws the chart.
+Introduced in notebooks/01_costs.ipynb. The arithmetic lives in :mod:`enterprise_ai.costs`,
+the chart in :mod:`enterprise_ai.charts`; this widget only moves sliders and redraws it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from enterprise_ai import costs
+from enterprise_ai import charts, costs
 from enterprise_ai.widgets.base import CourseWidget
 
 __all__ = ["CostCalculator", "cost_calculator"]
@@ -133,7 +133,7 @@ class CostCalculator(CourseWidget):
                 usd_to_eur=self.usd_to_eur,
                 self_hosted_eur_per_month=self.hardware.value,
             )
-            figure = costs.plot_monthly_costs(
+            figure = charts.plot_monthly_costs(
                 table,
                 highlight=self.model.value,
                 title=f"{self.tickets_per_day.value:,} tickets/day × 30 days (example prices)",

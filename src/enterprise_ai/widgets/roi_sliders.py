@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from enterprise_ai import costs, roi
+from enterprise_ai import charts, costs, roi
 from enterprise_ai.roi import Assumptions
 from enterprise_ai.widgets.base import CourseWidget
 
@@ -53,7 +53,7 @@ class RoiSliders(CourseWidget):
 
     Args:
         assumptions: the starting case (default: :class:`enterprise_ai.roi.Assumptions`).
-        backend: a name of :data:`enterprise_ai.roi.BACKENDS` to start with (default: the
+        backend: a name of :data:`enterprise_ai.roi.DEPLOYMENT_OPTIONS` to start with (default: the
             backend whose model the case uses, else the first).
         months: the horizon of the chart and the break-even search.
         prices: a price table (default: :func:`enterprise_ai.costs.load_prices`).
@@ -64,7 +64,7 @@ class RoiSliders(CourseWidget):
         table: the last :func:`~enterprise_ai.roi.cash_flow`, ``None`` after an error.
         tornado: the last :func:`~enterprise_ai.roi.sensitivity`, ``None`` after an error.
         break_even: the last break-even month (``None``: not within the horizon, or an error).
-        verdict: the last :class:`~enterprise_ai.roi.Verdict` (``None`` after an error).
+        verdict: the last :class:`~enterprise_ai.roi.GoNoGo` (``None`` after an error).
     """
 
     plain_text = (
@@ -87,7 +87,7 @@ class RoiSliders(CourseWidget):
         self.table: pd.DataFrame | None = None
         self.tornado: pd.DataFrame | None = None
         self.break_even: int | None = None
-        self.verdict: roi.Verdict | None = None
+        self.verdict: roi.GoNoGo | None = None
         self._loading = False
         self.time_savings = w.ToggleButtons(
             options=["freed capacity", "cash"],
@@ -99,8 +99,8 @@ class RoiSliders(CourseWidget):
             ],
             style={"description_width": "190px"},
         )
-        names = list(roi.BACKENDS)
-        matching = [n for n in names if roi.BACKENDS[n].model == self.base.model]
+        names = list(roi.DEPLOYMENT_OPTIONS)
+        matching = [n for n in names if roi.DEPLOYMENT_OPTIONS[n].model == self.base.model]
         self.backend = w.Dropdown(
             options=names,
             value=backend or (matching[0] if matching else names[0]),
@@ -143,7 +143,7 @@ class RoiSliders(CourseWidget):
 
     def _load_backend(self) -> None:
         """Put the chosen backend's quality numbers into the sliders, then redraw once."""
-        chosen = roi.BACKENDS[self.backend.value]
+        chosen = roi.DEPLOYMENT_OPTIONS[self.backend.value]
         self._loading = True
         try:
             for field in ("deflection_rate", "error_rate", "minutes_saved_assisted"):
@@ -154,7 +154,7 @@ class RoiSliders(CourseWidget):
 
     def current_case(self) -> Assumptions:
         """The case the sliders describe: the backend applied to the base, then the sliders."""
-        case = roi.BACKENDS[self.backend.value].apply(self.base)
+        case = roi.DEPLOYMENT_OPTIONS[self.backend.value].apply(self.base)
         values = {field: slider.value for field, slider in self.sliders.items()}
         return roi.with_changes(case, **values, time_savings_as=self.time_savings.value)
 
@@ -232,7 +232,7 @@ class RoiSliders(CourseWidget):
         return case
 
 
-def _png(figure: costs.ChartFigure) -> bytes:
+def _png(figure: charts.ChartFigure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
