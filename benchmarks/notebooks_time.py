@@ -195,10 +195,14 @@ def _verdicts(label: str, timings: dict[str, NotebookTiming], one_core: bool) ->
         + ("yes" if not slow_books else "no — " + ", ".join(slow_books))
     ]
     if not one_core:
-        lines.append(
-            f"- {label}: no cell over {CELL_GOAL:.0f} s: "
-            + ("yes" if not slow_cells else "no — " + ", ".join(slow_cells))
-        )
+        measured_cells = any(t.cells for t in timings.values())
+        if slow_cells:
+            cells_verdict = "no — " + ", ".join(slow_cells)
+        elif measured_cells:
+            cells_verdict = "yes"
+        else:
+            cells_verdict = "not measured (this run stored per-notebook times only)"
+        lines.append(f"- {label}: no cell over {CELL_GOAL:.0f} s: {cells_verdict}")
         lines.append(
             f"- {label}: all {len(timings)} together under {TOTAL_GOAL:.0f} s: "
             + ("yes" if total <= TOTAL_GOAL else "no")
