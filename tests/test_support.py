@@ -7,11 +7,12 @@ invalid citation) is pinned down exactly; one test runs the real local model end
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from enterprise_ai import kb, llm, support
+from enterprise_ai import data, kb, llm, support
 from enterprise_ai.testing import ScriptedClient
 
 ARTICLES = [
@@ -262,3 +263,41 @@ def test_every_layer_of_the_bot_answers_through_support_answer(monkeypatch, inde
     chat = SupportChat(client, model="m", index=index)
     assert chat.ask(QUESTION).text == text
     assert asked == [QUESTION] * 4
+
+
+def test_the_coverage_line_separates_the_development_questions() -> None:
+    """DEFAULT_MIN_COVERAGE was chosen on development data; it must still separate that data.
+
+    Among dev-half questions (and the extra unanswerable ones) that pass the score gate, every
+    answerable question's best chunk covers it and no unanswerable question's does. The held-out
+    half is not read here: it is only measured, by ``benchmarks/support_quality.py``.
+    """
+    import hashlib
+
+    repo = Path(__file__).resolve().parents[1]
+    extra = [
+        json.loads(line)
+        for line in (repo / "benchmarks" / "data" / "unanswerable_dev_extra.jsonl").open()
+    ]
+    dev = [
+        q
+        for q in data.eval_set()
+        if hashlib.sha256(q.id.encode()).digest()[0] % 2 == 0  # support_quality's dev half
+    ]
+    assert len(extra) >= 15 and len(dev) >= 30
+    questions = [(q.question, q.answerable) for q in dev]
+    questions += [(q["question"], False) for q in extra]
+    quoted_unanswerable, refused_answerable = [], []
+    for text, answerable in questions:
+        hits = kb.search(text, k=1)
+        if not hits or support.should_abstain(hits):
+            continue
+        share = kb.coverage(text, hits[0].chunk).share
+        if answerable and share < support.DEFAULT_MIN_COVERAGE:
+            refused_answerable.append((text, share))
+        if not answerable and share >= support.DEFAULT_MIN_COVERAGE:
+            quoted_unanswerable.append((text, share))
+    assert not quoted_unanswerable and not refused_answerable, (
+        quoted_unanswerable,
+        refused_answerable,
+    )

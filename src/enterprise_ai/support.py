@@ -79,10 +79,14 @@ __all__ = [
 #: set in notebooks/03_grounded_bot.ipynb (section "How sure is the search?").
 DEFAULT_MIN_SCORE = 2.75
 #: The least :func:`enterprise_ai.kb.coverage` a chunk needs before the bot quotes it: the chunk
-#: must mention at least half of what the question is about (weighted by how specific each word
-#: is). Chosen on the development half of the evaluation set (``benchmarks/support_quality.py``),
-#: between the unanswerable and the answerable questions there, and measured on the other half.
-DEFAULT_MIN_COVERAGE = 0.5
+#: must mention more than half of what the question is about (weighted by how specific each word
+#: is). Chosen on development data only: the development half of the evaluation set
+#: (``benchmarks/support_quality.py``) plus 19 unanswerable questions written for this choice
+#: (``benchmarks/data/unanswerable_dev_extra.jsonl``). Among those that pass the score gate, the
+#: best-covered unanswerable question reaches 0.506 and the worst-covered answerable one 0.62;
+#: the line sits between them. 0.5 was the first choice, before the extra questions showed an
+#: unanswerable one above it.
+DEFAULT_MIN_COVERAGE = 0.56
 
 ABSTAIN_TEXT = (
     "I'm sorry, I don't know the answer to that from our help articles. "
