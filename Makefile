@@ -84,7 +84,8 @@ site-check: setup chromium
 notebooks: setup
 	COURSE_DOTENV=0 COURSE_BACKEND=local COURSE_THREADS=1 $(BIN)/python -m pytest --nbval $(NBVAL) \
 	  -n $(NB_WORKERS) --dist loadfile notebooks solutions
-	COURSE_DOTENV=0 COURSE_BACKEND=local $(BIN)/python -m pytest --nbval-lax $(NBVAL) exercises
+	COURSE_DOTENV=0 COURSE_BACKEND=local COURSE_THREADS=1 $(BIN)/python -m pytest --nbval-lax $(NBVAL) \
+	  -n $(NB_WORKERS) --dist loadfile exercises
 
 test: lint unit site-check notebooks
 
