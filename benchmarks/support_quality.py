@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from machine import ROOT, _git_commit, load_average
+from machine import ROOT, git_commit, load_average
 from results_file import markdown_table, replace_section, split_sections
 
 SECTION_TITLE = "## (g) The support bot: PII, injections, triage and answers (modules 02–05)"
@@ -223,7 +223,7 @@ def run_bot(client: object, model: str, *, label: str, command: str) -> dict:
     results = evals.run(client=client, model=model, progress=False)
     run = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "model": model,
         "command": command,
         "seconds": round(time.perf_counter() - started),
