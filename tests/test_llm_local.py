@@ -187,12 +187,70 @@ def test_available_cpus_respects_a_container_quota(tmp_path, monkeypatch):
     assert local_server.available_cpus() == 1
     monkeypatch.delenv("COURSE_THREADS", raising=False)
     assert local_server._default_threads() == 1 and local_server.class_server_threads() == 1
+    assert local_server.busy_cores() is None  # host counters say nothing about a quota
     cpu_max.write_text("350000 100000\n")  # 3.5 CPUs: llama.cpp gets whole threads
     assert local_server.available_cpus() == 3
     cpu_max.write_text("max 100000\n")  # no limit: the cores it may run on
     assert local_server.available_cpus() == 8
     cpu_max.unlink()  # no cgroup file at all (macOS, Windows)
     assert local_server.available_cpus() == 8
+
+
+PROC_STAT_BEFORE = """cpu  900 0 300 8000 100 0 0 0 0 0
+cpu0 100 0 100 4000 50 0 0 0 0 0
+cpu1 800 0 200 4000 50 0 0 0 0 0
+intr 12345
+"""
+
+
+def _proc_stat_after(cpu0_busy: int, cpu1_busy: int) -> str:
+    """/proc/stat 100 jiffies per core later, with the given busy jiffies on each core."""
+    return (
+        "cpu  0 0 0 0 0 0 0 0 0 0\n"
+        f"cpu0 {100 + cpu0_busy} 0 100 {4000 + 100 - cpu0_busy} 50 0 0 0 0 0\n"
+        f"cpu1 {800 + cpu1_busy} 0 200 {4000 + 100 - cpu1_busy} 50 0 0 0 0 0\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cpu0_busy", "cpu1_busy", "busy", "threads"),
+    [
+        (2, 3, 0.05, 2),  # JupyterLab and a browser tab: quiet, both cores
+        (100, 5, 1.05, 1),  # a video call on one core: keep it free
+        (30, 30, 0.6, 1),  # a little on both, more than half a core in all
+    ],
+)
+def test_a_learner_server_uses_every_core_only_when_the_machine_is_quiet(
+    tmp_path, monkeypatch, cpu0_busy, cpu1_busy, busy, threads
+):
+    from enterprise_ai import local_server
+
+    stat = tmp_path / "stat"
+    stat.write_text(PROC_STAT_BEFORE)
+
+    def sleep(seconds: float) -> None:  # the other programs work while we sleep
+        stat.write_text(_proc_stat_after(cpu0_busy, cpu1_busy))
+
+    monkeypatch.setattr(local_server, "PROC_STAT", stat)
+    monkeypatch.setattr(local_server.time, "sleep", sleep)
+    monkeypatch.setattr(local_server.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(local_server, "available_cpus", lambda: 2)
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    assert local_server.busy_cores() == pytest.approx(busy)
+    stat.write_text(PROC_STAT_BEFORE)
+    assert local_server._default_threads() == threads
+    monkeypatch.setenv("COURSE_THREADS", "2")  # the learner's own setting always wins
+    assert local_server._default_threads() == 2
+
+
+def test_without_proc_stat_a_learner_server_keeps_a_core_free(tmp_path, monkeypatch):
+    from enterprise_ai import local_server
+
+    monkeypatch.setattr(local_server, "PROC_STAT", tmp_path / "missing")  # macOS, Windows
+    monkeypatch.setattr(local_server, "available_cpus", lambda: 4)
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    assert local_server.busy_cores(0.01) is None
+    assert local_server._default_threads() == 3
 
 
 def test_a_second_slot_only_where_a_second_thread_decodes_it():

@@ -25,6 +25,7 @@ from enterprise_ai.errors import ModelFileMissingError
 
 __all__ = [
     "available_cpus",
+    "busy_cores",
     "MODEL_FILE",
     "MODEL_NAME",
     "LocalServer",
@@ -102,16 +103,83 @@ def available_cpus() -> int:
     return count
 
 
+#: Per-core counters of CPU time since boot (Linux). Read twice to see how busy the cores are.
+PROC_STAT = Path("/proc/stat")
+
+#: Below this many cores' worth of other work, the machine counts as quiet (see
+#: :func:`_default_threads`). A JupyterLab tab and an idle browser stay well under it; a video
+#: call, a compile or a second notebook running the model does not.
+QUIET_BELOW_CORES = 0.5
+
+
+def _cpu_times(cpus: set[int]) -> tuple[int, int] | None:
+    """(busy, total) jiffies summed over the given CPUs, or None where /proc/stat is missing."""
+    busy = total = 0
+    try:
+        lines = PROC_STAT.read_text(encoding="ascii").splitlines()
+    except OSError:  # macOS, Windows
+        return None
+    for line in lines:
+        name, _, rest = line.partition(" ")
+        if not name.startswith("cpu") or not name[3:].isdigit() or int(name[3:]) not in cpus:
+            continue
+        fields = [int(value) for value in rest.split()]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + waiting for disk
+        total += sum(fields[:8])  # user nice system idle iowait irq softirq steal
+        busy += sum(fields[:8]) - idle
+    return (busy, total) if total else None
+
+
+def busy_cores(seconds: float = 0.25) -> float | None:
+    """How many of this process's cores other programs keep busy right now (Linux only).
+
+    Samples the kernel's CPU counters over ``seconds`` while this process sleeps, so what it sees
+    is everyone else: JupyterLab, the browser, a video call. None where it cannot tell (no
+    /proc/stat, or a container quota smaller than the cores it may run on, where the host's
+    counters say nothing about the quota).
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = set(os.sched_getaffinity(0))
+    if available_cpus() < len(cpus):  # limited by a quota: host counters do not apply
+        return None
+    before = _cpu_times(cpus)
+    time.sleep(seconds)
+    after = _cpu_times(cpus)
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return len(cpus) * (after[0] - before[0]) / (after[1] - before[1])
+
+
 def _default_threads() -> int:
-    return _configured_threads() or max(1, min(available_cpus() - 1, 8))
+    """Threads for a learner's own server: ``COURSE_THREADS``, else decided by measurement.
+
+    llama.cpp's threads wait for each other at every step, so one thread that has to share its
+    core with another busy program holds all of them up. Measured on 2 cores
+    (``benchmarks/threads.py``, RESULTS.md (l), 12 tickets of few-shot triage): on a quiet
+    machine 2 threads took 14.8 s against 25.3 s for 1; with one other busy process, 46.2 s
+    against 21.5 s. So: every core (at most 8) when the cores are quiet at start-up, one core
+    less when something else is running or when we cannot tell. The choice is made once, when
+    the server starts.
+    """
+    configured = _configured_threads()
+    if configured:
+        return configured
+    cores = available_cpus()
+    if cores < 2:
+        return 1
+    busy = busy_cores()
+    if busy is not None and busy < QUIET_BELOW_CORES:
+        return min(cores, 8)
+    return min(cores - 1, 8)
 
 
 def class_server_threads() -> int:
     """Threads for ``course serve``: ``COURSE_THREADS``, or every core (at most 8).
 
-    A learner's laptop keeps one core free for JupyterLab and the browser (see
-    :class:`LocalServer`). A class server is the machine's main job: the learners' notebooks run
-    on their own laptops. Measured on 2 cores with 30 simulated learners
+    A learner's own server leaves a core free when other programs are busy (see
+    :func:`_default_threads`). A class server is the machine's main job, whatever else runs: the
+    learners' notebooks run on their own laptops. Measured on 2 cores with 30 simulated learners
     (``benchmarks/RESULTS.md`` (f)): 2 threads answered the 60-token chat at p95 5.2 s, 1 thread
     at 10.8 s.
     """
@@ -143,12 +211,11 @@ class LocalServer:
     Args:
         n_parallel: request slots served at the same time (a class server wants 4 or more).
         n_ctx: total context in tokens, shared by the slots.
-        n_threads: CPU threads; default: ``COURSE_THREADS`` or one core less than the machine
-            has (at least 1, at most 8). llama.cpp's threads wait for each other, so a thread
-            that has to share its core with JupyterLab, a browser or a video call slows every
-            token down. Measured 2026-12-04 on 2 cores, 20 tickets of zero-shot triage: on a
-            quiet machine 2 threads were 1.5x faster than 1; with one other busy process they
-            were 2.2x slower (54 s against 25 s). A workshop laptop is rarely quiet.
+        n_threads: CPU threads; default: ``COURSE_THREADS``, else every core (at most 8) if
+            the machine is quiet when the server starts and one core less if it is not.
+            llama.cpp's threads wait for each other, so a thread that has to share its core
+            with a browser or a video call slows every token down (measurements in
+            :func:`_default_threads`).
 
     Example:
         >>> server = LocalServer()            # doctest: +SKIP
@@ -190,6 +257,7 @@ class LocalServer:
         self.model_name = MODEL_NAME
         self.model_path = path
         self.n_parallel = n_parallel
+        self.n_threads = threads
 
     def close(self) -> None:
         """Stop the server (deleting the xllamacpp object shuts it down)."""
@@ -199,7 +267,10 @@ class LocalServer:
 
     def __repr__(self) -> str:
         state = "running" if getattr(self, "_server", None) is not None else "stopped"
-        return f"LocalServer({self.model_name!r}, {state}, slots={self.n_parallel})"
+        return (
+            f"LocalServer({self.model_name!r}, {state}, slots={self.n_parallel}, "
+            f"threads={self.n_threads})"
+        )
 
 
 def learner_slots(threads: int) -> int:
