@@ -14,6 +14,7 @@ It is active whenever this file is loaded: ``pytest tests ...`` or, for notebook
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -56,6 +57,17 @@ def pytest_configure(config: pytest.Config) -> None:
     # Guarded: this file may be loaded twice, as tests/conftest.py and via -p tests.conftest.
     if not config.pluginmanager.has_plugin(NBVAL_PLUGIN_NAME):
         config.pluginmanager.register(NbvalSettings(), NBVAL_PLUGIN_NAME)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with ``slow`` tests first (a stable sort: the order inside a file is kept).
+
+    ``make test`` runs every test file on two workers (``pytest -n 2 --dist loadfile``), which
+    hand out files in this order: the longest work starts first instead of last, when the
+    other worker would sit idle waiting for it.
+    """
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 #: Every variable that selects or configures a backend. Tests that need a known starting point
@@ -167,10 +179,26 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
     """The whole book, built once per test run into a temporary folder.
 
     Building takes a minute or two on two cores, so tests/test_book.py (static checks of the
-    HTML) and tests/test_site_browser.py (the pages in a real browser) share this one build.
-    The repository itself is not touched.
+    HTML) and tests/test_site_browser.py (the pages in a real browser) share this one build,
+    also when pytest-xdist runs them on two workers (``make test``): the first worker builds
+    under a file lock, the other waits and reads the result. The repository is not touched.
     """
-    return build_book(tmp_path_factory.mktemp("book"))
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build_book(tmp_path_factory.mktemp("book"))
+    import fcntl  # POSIX only, like the parallel test run itself
+
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, common to its workers
+    with (shared / "book.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        result = shared / "book-build.json"
+        if result.exists():
+            stored = json.loads(result.read_text(encoding="utf-8"))
+            return BookBuild(**{**stored, "html_dir": Path(stored["html_dir"])})
+        (shared / "book").mkdir(exist_ok=True)
+        build = build_book(shared / "book")
+        stored = {**build.__dict__, "html_dir": str(build.html_dir)}
+        result.write_text(json.dumps(stored), encoding="utf-8")
+        return build
 
 
 # --------------------------------------------------------------------------- the browser

@@ -21,6 +21,8 @@ import enterprise_ai
 from enterprise_ai import data, kb, support
 from enterprise_ai.notebooks import NOTEBOOK_ENVIRONMENT
 
+pytestmark = pytest.mark.slow  # runs whole solutions, twice: scheduled first in make test
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(enterprise_ai.__file__).resolve().parent
 
