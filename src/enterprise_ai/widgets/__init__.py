@@ -88,9 +88,15 @@ def __getattr__(name: str) -> Any:
     """Load the widget module that defines ``name`` the first time a notebook asks for it."""
     if name not in _MODULES:
         raise AttributeError(f"module 'enterprise_ai.widgets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"enterprise_ai.widgets.{_MODULES[name]}"), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
+    module = importlib.import_module(f"enterprise_ai.widgets.{_MODULES[name]}")
+    # Bind every public name of that module now. Importing ``widgets.support_chat`` makes the
+    # *module* an attribute of this package, under the same name as the function
+    # ``support_chat``; without this, the next ``from ... import support_chat`` would get the
+    # module.
+    for public, home in _MODULES.items():
+        if home == _MODULES[name]:
+            globals()[public] = getattr(module, public)
+    return globals()[name]
 
 
 def __dir__() -> list[str]:
