@@ -229,7 +229,10 @@ def section_lines(store: dict) -> list[str]:
         SECTION,
         "",
         "Measured with `python benchmarks/notebooks_time.py` (per-cell times from "
-        "nbclient's timing metadata). One row per notebook, one column per stored run:",
+        "nbclient's timing metadata). Each kernel starts its own server as a learner's does: "
+        "llama.cpp on every core when the cores are quiet at start-up, one core less when they "
+        "are busy (section (l)); `COURSE_THREADS` is not set. One row per notebook, one column "
+        "per stored run:",
         "",
     ]
     for label in labels:
@@ -312,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["COURSE_BACKEND"] = "local"
     os.environ["COURSE_DOTENV"] = "0"
+    os.environ.pop("COURSE_THREADS", None)  # threads chosen as on a learner's laptop
     if args.cpus:
         cpus = {int(c) for c in args.cpus.split(",")}
         os.sched_setaffinity(0, cpus)  # the kernels and their llama.cpp inherit it
