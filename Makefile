@@ -16,6 +16,7 @@ NBVAL  := -p tests.conftest --nbval-current-env --nbval-sanitize-with tests/nbva
 help:
 	@echo "make lab        set up and open the course in JupyterLab"
 	@echo "make test       set up and run every test (lint, library, site, notebooks)"
+	@echo "make tests-all  the library and site tests only, in one run (part of make test)"
 	@echo "make book       build the static site into _build/html"
 	@echo "make site-check build the site and check it in Chromium: widgets, links, accessibility"
 	@echo "make slides     export each lesson to reveal.js slides in _build/slides (reveal.js loads from a CDN)"

@@ -9,8 +9,8 @@ tests) and ``make notebooks`` (every lesson and solution under nbval, then the e
 A failing stage stops the run and is reported. Writes section (m) of RESULTS.md.
 
 The package caches of pip and uv are not cleared: a fresh clone on a machine that has
-installed the course before, as in CI. The first install on a new machine downloads about
-1 GB more.
+installed the course before, as in CI. The first install on a new machine also downloads
+every package (the installed .venv holds about 1.2 GB), so its setup stage takes longer.
 """
 
 from __future__ import annotations

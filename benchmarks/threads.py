@@ -33,8 +33,7 @@ TICKETS = 12
 RUN = """
 import json, time
 from enterprise_ai import data, llm, triage
-from enterprise_ai.local_server import get_local_server, running_server
-import enterprise_ai.local_server as ls
+from enterprise_ai.local_server import running_server
 client, model = llm.get_client(), llm.default_model()
 triage.classify("My bike lock is stuck.", client=client, model=model, method="few_shot")
 server = running_server()

@@ -62,9 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Files with ``slow`` tests first (a stable sort: the order inside a file is kept).
 
-    ``make test`` runs every test file on two workers (``pytest -n 2 --dist loadfile``), which
-    hand out files in this order: the longest work starts first instead of last, when the
-    other worker would sit idle waiting for it.
+    ``make test`` runs the test files on several workers (``pytest -n 3 --dist loadfile``),
+    which are handed files in this order: the longest work starts first instead of last, when
+    the other workers would sit idle waiting for it.
     """
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
