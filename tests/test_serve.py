@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from enterprise_ai import serve as serve_module
 from enterprise_ai.errors import CourseError, PortInUseError
+from enterprise_ai.fair_share import FairShare
 from enterprise_ai.serve import (
     ApiKeyRequiredError,
     ClassroomServer,
@@ -557,6 +558,40 @@ def test_one_learner_holds_at_most_one_model_slot_while_others_get_through() -> 
             upstream.release.set()
             assert all(future.result(timeout=30).choices for future in [*mine, other])
             assert upstream.asked.count("127.0.0.1") == 3
+    finally:
+        upstream.release.set()
+        server.shutdown()
+        upstream.shutdown()
+
+
+def test_a_loops_running_request_is_stopped_for_another_learner_and_sent_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # busy_seconds=0: any model time at all makes a learner busy, so one request sets it up.
+    monkeypatch.setattr(serve_module, "FairShare", lambda slots: FairShare(slots, busy_seconds=0))
+    upstream = _HeldUpstream()
+    server = start_server(port=0, api_key=KEY, upstream_base_url=upstream.url)
+
+    def ask(source: str, text: str) -> str:
+        http = httpx2.Client(transport=httpx2.HTTPTransport(local_address=source))
+        client = openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0, http_client=http)
+        question = [{"role": "user", "content": text}]
+        reply = client.chat.completions.create(**{**GOOD, "messages": question})
+        return str(reply.choices[0].message.content)
+
+    try:
+        upstream.release.set()
+        assert ask("127.0.0.1", "warm-up") == "ok"  # the loop's first item: now it is busy
+        upstream.release.clear()
+        with ThreadPoolExecutor(2) as pool:
+            loop = pool.submit(ask, "127.0.0.1", "next item")
+            assert upstream.wait_for_arrival() and upstream.wait_for_arrival()
+            person = pool.submit(ask, "127.0.0.2", "a question")
+            assert upstream.wait_for_arrival()  # the person's question is passed on at once
+            upstream.release.set()
+            assert person.result(timeout=30) == "ok" and loop.result(timeout=30) == "ok"
+        # The loop's item reached the model twice: stopped for the person, then sent again.
+        assert upstream.asked == ["warm-up", "next item", "a question", "next item"]
     finally:
         upstream.release.set()
         server.shutdown()

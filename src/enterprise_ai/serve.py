@@ -14,7 +14,10 @@ of it: a Starlette app served by uvicorn, on the room's network. The proxy
 - keeps one learner from starving the room. A learner is a key plus the address it comes from
   (each laptop in the room has its own). Each has a token bucket of requests (beyond it: 429
   with ``Retry-After``, which the ``openai`` SDK waits out and retries by itself) and at most
-  :data:`LEARNER_IN_FLIGHT` model requests running, the rest waiting their turn;
+  :data:`LEARNER_IN_FLIGHT` model requests running, the rest waiting their turn. Which request
+  the model writes next is decided by :class:`~enterprise_ai.fair_share.FairShare`: a person's
+  question before a loop's next item, and a loop's running request is stopped and sent again
+  later when someone else asks (on a CPU, two answers at once each take twice as long);
 - bounds what a client can hold: :data:`MAX_BODY_BYTES` per body (413), request headers of
   at most 16 KB that must arrive within :data:`HEADER_TIMEOUT_S`, a body within
   :data:`BODY_TIMEOUT_S`, :data:`MAX_CONNECTIONS_PER_CLIENT` connections per address, and a
@@ -61,6 +64,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from enterprise_ai.adapter import AsyncLocalAdapterTransport
 from enterprise_ai.config import is_loopback_host, mask_secret
 from enterprise_ai.errors import CourseError, PortInUseError
+from enterprise_ai.fair_share import FairShare
 
 __all__ = ["ApiKeyRequiredError", "ClassroomServer", "is_loopback_host", "serve", "start_server"]
 
@@ -190,6 +194,7 @@ class _Proxy:
     rate: float = LEARNER_REQUESTS_PER_S
     burst: int = LEARNER_BURST
     learners: dict[tuple[str, str], _Learner] = field(default_factory=dict)
+    fair: FairShare = field(default_factory=lambda: FairShare(slots=4))
     client: httpx2.AsyncClient | None = None
 
     def authorized(self, request: Request) -> bool:
@@ -200,20 +205,26 @@ class _Proxy:
         given = (request.headers.get("authorization") or "").encode()
         return hmac.compare_digest(given, expected)
 
+    def identity(self, request: Request) -> tuple[str, str]:
+        """Who sent a request that passed :meth:`authorized`: the key and the address."""
+        address = request.client.host if request.client else ""
+        return (request.headers.get("authorization", "") if self.api_key else "", address)
+
     def learner(self, request: Request, *, authorized: bool) -> _Learner:
         """The allowance of the key and address this request comes from.
 
         Only a key that passed :meth:`authorized` counts; anything else a client sends in the
         header would let it make up new learners at will.
         """
-        address = request.client.host if request.client else ""
-        key = request.headers.get("authorization", "") if authorized and self.api_key else ""
-        learner = self.learners.get((key, address))
+        identity = self.identity(request)
+        if not authorized:
+            identity = ("", identity[1])
+        learner = self.learners.get(identity)
         if learner is None:
             if len(self.learners) >= _MAX_LEARNERS_KEPT:
                 self._forget_idle(time.monotonic())
             learner = _Learner(tokens=float(self.burst), updated=time.monotonic())
-            self.learners[(key, address)] = learner
+            self.learners[identity] = learner
         return learner
 
     def _forget_idle(self, now: float) -> None:
@@ -481,34 +492,58 @@ async def _generate(request: Request) -> Response:
         return _error(415, message, code="unsupported_media_type")
     try:
         raw = await _read_body(request)
-        _check_fields(_parse_json(raw), proxy.models)
+        body = _parse_json(raw)
+        _check_fields(body, proxy.models)
     except _BadRequest as refused:
         return refused.response
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is listening any more
     learner = proxy.learner(request, authorized=True)
     learner.active += 1
+    wait_until = asyncio.get_running_loop().time() + QUEUE_TIMEOUT_S
     try:
-        async with asyncio.timeout(QUEUE_TIMEOUT_S):
+        async with asyncio.timeout_at(wait_until):
             await learner.running.acquire()
     except BaseException as waited_in_vain:
         learner.active -= 1
         if not isinstance(waited_in_vain, TimeoutError):
             raise
-        message = (
-            f"Your earlier requests kept this one waiting for {QUEUE_TIMEOUT_S:g} s. Send one "
-            "request at a time and try again."
-        )
-        return _error(503, message, code="queue_timeout", error_type="server_error")
+        return _queue_timeout()
     release = _Once(learner.leave)
     streaming = False
     try:
-        response = await _forward(proxy, "POST", request.url.path, raw, on_stream_end=release)
-        streaming = isinstance(response, _UpstreamStream)  # its turn ends with the stream
-        return response
+        if body.get("stream") is True:
+            # A stream cannot be taken back once it has begun: it holds its turn to the end.
+            async with asyncio.timeout_at(wait_until):
+                turn = await proxy.fair.wait_turn(proxy.identity(request))
+            end = _Once(lambda: (proxy.fair.finish(turn), release()))
+            try:
+                response = await _forward(proxy, "POST", request.url.path, raw, on_stream_end=end)
+            except BaseException:
+                proxy.fair.finish(turn)
+                raise
+            streaming = isinstance(response, _UpstreamStream)  # its turn ends with the stream
+            if not streaming:
+                proxy.fair.finish(turn)
+            return response
+
+        async def ask_model() -> Response:
+            return await _forward(proxy, "POST", request.url.path, raw, on_stream_end=release)
+
+        return await proxy.fair.run(proxy.identity(request), ask_model, wait_until=wait_until)
+    except TimeoutError:
+        return _queue_timeout()
     finally:
         if not streaming:
             release()
+
+
+def _queue_timeout() -> JSONResponse:
+    message = (
+        f"This request waited {QUEUE_TIMEOUT_S:g} s for its turn: the class server is very busy, "
+        "or your earlier requests are still running. Send one request at a time and try again."
+    )
+    return _error(503, message, code="queue_timeout", error_type="server_error")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -915,6 +950,7 @@ def start_server(
             models=models,
             rate=learner_requests_per_s,
             burst=learner_burst,
+            fair=FairShare(slots=parallel),
         )
         return ClassroomServer(sock, proxy, local_server=local_server, model_name=model_name)
     except BaseException:

@@ -1,0 +1,238 @@
+"""The class server's queue: a person's question before a loop, and a loop's run stopped for it.
+
+Each test drives :class:`FairShare` with jobs that wait on events and a clock the test moves, so
+"busy" (recent model time above the line) is set up exactly, without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from enterprise_ai.fair_share import BUSY_SECONDS, HALF_LIFE_S, MAX_STOPS, FairShare
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(asyncio.wait_for(test(), timeout=10))
+
+
+async def settle() -> None:
+    """Let every ready task take its next step."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def make_busy(fair: FairShare, clock: Clock, learner: str) -> None:
+    """Give ``learner`` more recent model time than the busy line."""
+
+    async def long_job() -> None:
+        clock.now += BUSY_SECONDS + 5
+
+    await fair.run(learner, long_job)
+    assert fair.is_busy(learner)
+
+
+class Job:
+    """A model request that runs until the test releases it, counting how often it started."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log, self.starts = name, log, 0
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> str:
+        self.starts += 1
+        self.log.append(f"start {self.name}")
+        await self.release.wait()
+        self.log.append(f"end {self.name}")
+        return self.name
+
+
+def test_a_person_goes_before_a_loop_whatever_the_order_of_arrival() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=1, clock=clock)
+        await make_busy(fair, clock, "loop")
+        first, loop, person = Job("first", log), Job("loop", log), Job("person", log)
+        running = asyncio.ensure_future(fair.run("someone", first))
+        await settle()
+        waiting_loop = asyncio.ensure_future(fair.run("loop", loop))
+        await settle()
+        waiting_person = asyncio.ensure_future(fair.run("person", person))
+        await settle()
+        first.release.set()
+        person.release.set()
+        loop.release.set()
+        assert await asyncio.gather(running, waiting_person, waiting_loop) == [
+            "first",
+            "person",
+            "loop",
+        ]
+        assert log.index("start person") < log.index("start loop")
+
+    run(scenario)
+
+
+def test_a_loop_waits_while_a_person_is_answered_even_with_free_slots() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        await make_busy(fair, clock, "loop")
+        person, loop = Job("person", log), Job("loop", log)
+        answering = asyncio.ensure_future(fair.run("person", person))
+        await settle()
+        looping = asyncio.ensure_future(fair.run("loop", loop))
+        await settle()
+        assert loop.starts == 0 and fair.waiting == 1 and fair.running == 1
+        person.release.set()
+        loop.release.set()
+        await asyncio.gather(answering, looping)
+        assert loop.starts == 1
+
+    run(scenario)
+
+
+def test_a_loop_is_stopped_for_a_person_and_runs_again_after() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        await make_busy(fair, clock, "loop")
+        loop, person = Job("loop", log), Job("person", log)
+        looping = asyncio.ensure_future(fair.run("loop", loop))
+        await settle()
+        assert loop.starts == 1  # the room was quiet: the loop may use it
+        answering = asyncio.ensure_future(fair.run("person", person))
+        await settle()
+        assert fair.stopped_total == 1 and fair.running == 1  # only the person runs now
+        assert log == ["start loop", "start person"]
+        person.release.set()
+        await settle()
+        assert loop.starts == 2  # sent again once the person has the answer
+        loop.release.set()
+        assert await asyncio.gather(looping, answering) == ["loop", "person"]
+
+    run(scenario)
+
+
+def test_one_request_is_stopped_at_most_max_stops_times() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        await make_busy(fair, clock, "loop")
+        loop = Job("loop", log)
+        looping = asyncio.ensure_future(fair.run("loop", loop))
+        for number in range(MAX_STOPS + 2):
+            await settle()
+            person = Job(f"person{number}", log)
+            person.release.set()  # answered at once
+            await fair.run(f"person{number}", person)
+        await settle()
+        assert loop.starts == MAX_STOPS + 1
+        assert fair.stopped_total == MAX_STOPS
+        loop.release.set()
+        assert await looping == "loop"
+
+    run(scenario)
+
+
+def test_a_stream_holds_its_turn_to_the_end() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        await make_busy(fair, clock, "loop")
+        turn = await fair.wait_turn("loop")  # may_stop=False: a stream that has begun
+        person = Job("person", log)
+        answering = asyncio.ensure_future(fair.run("person", person))
+        await settle()
+        assert not turn.stop.is_set() and fair.running == 2
+        person.release.set()
+        await answering
+        fair.finish(turn)
+        fair.finish(turn)  # twice is harmless
+        assert fair.running == 0
+
+    run(scenario)
+
+
+def test_the_least_recent_user_goes_first_among_people() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=1, clock=clock)
+
+        async def three_seconds() -> None:
+            clock.now += 3
+
+        await fair.run("asked before", three_seconds)
+        first = Job("first", log)
+        running = asyncio.ensure_future(fair.run("someone", first))
+        await settle()
+        again, new = Job("asked before", log), Job("new", log)
+        waits = [asyncio.ensure_future(fair.run("asked before", again))]
+        await settle()
+        waits.append(asyncio.ensure_future(fair.run("new", new)))
+        await settle()
+        for job in (first, again, new):
+            job.release.set()
+        await asyncio.gather(running, *waits)
+        assert log.index("start new") < log.index("start asked before")
+
+    run(scenario)
+
+
+def test_a_loop_counts_as_a_person_again_once_its_time_has_faded() -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        fair = FairShare(slots=1, clock=clock)
+        await make_busy(fair, clock, "loop")
+        clock.now += 2 * HALF_LIFE_S  # a quarter is left: below the line
+        assert fair.recent_seconds("loop") == pytest.approx((BUSY_SECONDS + 5) / 4)
+        assert not fair.is_busy("loop")
+
+    run(scenario)
+
+
+def test_waiting_past_the_deadline_raises_and_leaves_no_trace() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=1, clock=clock)
+        holder = Job("holder", log)
+        holding = asyncio.ensure_future(fair.run("holder", holder))
+        await settle()
+        deadline = asyncio.get_running_loop().time() + 0.05
+        with pytest.raises(TimeoutError):
+            await fair.run("late", Job("late", log), wait_until=deadline)
+        assert fair.waiting == 0 and fair.running == 1
+        holder.release.set()
+        await holding
+        assert fair.running == 0 and "start late" not in log
+
+    run(scenario)
+
+
+def test_a_cancelled_caller_gives_its_turn_back() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=1, clock=clock)
+        job = Job("gone", log)
+        asking = asyncio.ensure_future(fair.run("gone", job))
+        await settle()
+        asking.cancel()  # the client hung up
+        await settle()
+        assert fair.running == 0 and fair.waiting == 0
+
+    run(scenario)
+
+
+def test_no_slots_is_refused_with_the_fix() -> None:
+    with pytest.raises(ValueError, match="at least one request slot"):
+        FairShare(slots=0)
