@@ -2,7 +2,7 @@
 
     python benchmarks/classroom_load.py                    # 10, 20, 30 learners, 4 slots: ~15 min
     python benchmarks/classroom_load.py --learners 30 --slots 2 --duration 60
-    python benchmarks/classroom_load.py --learners 30 --hostile   # plus four attackers: ~5 min
+    python benchmarks/classroom_load.py --learners 30 --hostile   # plus four attackers: ~30 min
 
 What it simulates: ``--learners`` threads, each one a learner with their own ``openai.OpenAI``
 client pointed at a class server on loopback (exactly what ``COURSE_BACKEND=compatible`` with
@@ -23,20 +23,22 @@ The goal from the trainer's point of view: no failed request (llama.cpp queues w
 cannot take; the SDK retries 429/503 with back-off), and a 60-token answer back within 10 s at
 the 95th percentile.
 
-With ``--hostile`` (one class size only), the same class runs twice, back to back: once as
-usual (the control), once while four attackers work through the whole run, each from its own
-address: slow-loris connections that trickle header bytes (and more connections than one
-address may hold), a client posting 5 MB bodies, a client guessing keys, and a flood of chat
-requests with the right key from eight threads. The goal then: still no failed learner
-request, and the learners' chat p95 within 20 % of the control's. The pair makes the
-comparison fair on a shared machine, where other work slows both runs alike; the 1.8 s of
-section (f) is shown as well. It writes its own section of RESULTS.md, with what each attacker
-got back and a check of the server's log.
+With ``--hostile`` (one class size only), the same class runs in ``--repeats`` pairs, back to
+back: once as usual (the control), once with the same learners (same seed) while four attackers
+work through the whole run, each from its own address and all in a process of their own (in a
+room they sit at other machines): slow-loris connections that trickle header bytes (and more
+connections than one address may hold), a client posting 5 MB bodies, a client guessing keys,
+and a flood of chat requests with the right key from eight threads. The goals then: still no
+failed learner request, and the learners' chat p95, over all pairs together, within 20 % of the
+quiet 1.8 s of section (f) that issue 15 names. The controls show what the shared machine gave
+without attackers on the same day. It writes its own section of RESULTS.md, with what each
+attacker got back and a check of the server's log.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import secrets
@@ -388,6 +390,21 @@ def _start_attacks(
     return attacks, threads
 
 
+def _attackers_process(
+    base_url: str, api_key: str, model: str, seconds: float, results: Any
+) -> None:
+    """The four attackers, in a process of their own: in a room they sit at other machines.
+
+    As threads of the learners' process they would compete with the learners for Python's
+    GIL, and the learners' timings would include the attackers' own work, not the server's.
+    """
+    os.nice(10)  # like the learners: this machine's cores are the server's first
+    attacks, threads = _start_attacks(base_url, api_key, model, time.perf_counter() + seconds)
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    results.put(attacks)
+
+
 def _log_check(log_text: str, api_key: str) -> str:
     """What the server's log holds: line counts by status, and whether anything leaked."""
     statuses: Counter[str] = Counter()
@@ -440,7 +457,7 @@ def measure_classroom(
         server = _start_course_serve(slots, api_key, log)
         outcomes: list[Outcome] = []
         attacks: list[Attack] = []
-        attackers: list[threading.Thread] = []
+        attackers: list[multiprocessing.process.BaseProcess] = []
         lock = threading.Lock()
         try:
             model = llm.default_model("local")
@@ -448,7 +465,16 @@ def measure_classroom(
             deadline = started + duration
             if hostile:
                 url = server.url  # type: ignore[attr-defined]
-                attacks, attackers = _start_attacks(url, api_key, model, deadline)
+                spawn = multiprocessing.get_context("spawn")
+                attack_results = spawn.Queue()
+                attackers = [
+                    spawn.Process(
+                        target=_attackers_process,
+                        args=(url, api_key, model, duration, attack_results),
+                        daemon=True,
+                    )
+                ]
+                attackers[0].start()
             threads = [
                 threading.Thread(
                     target=_learner,
@@ -475,8 +501,9 @@ def measure_classroom(
             for thread in threads:
                 thread.join(timeout=duration + 600)  # a hung request must not hang the benchmark
             wall = time.perf_counter() - started
-            for attacker in attackers:
-                attacker.join(timeout=120)
+            if attackers:
+                attacks = attack_results.get(timeout=duration + 300)
+                attackers[0].join(timeout=60)
         finally:
             server.send_signal(signal.SIGINT)  # Ctrl+C: course serve shuts down cleanly
             try:
@@ -606,10 +633,20 @@ class ClassRun:
         ]
 
 
+def _pooled(runs: list[ClassRun]) -> ClassRun:
+    """All runs' outcomes as one sample (a p95 over more requests is a steadier figure)."""
+    return ClassRun(
+        [o for run in runs for o in run.outcomes],
+        sum(run.wall for run in runs),
+        runs[0].load_before,
+        runs[-1].load_after,
+    )
+
+
 def hostile_section(
     learners: int,
-    control: ClassRun,
-    attacked: ClassRun,
+    controls: list[ClassRun],
+    attacked_runs: list[ClassRun],
     attacks: list[Attack],
     log_check: str,
     *,
@@ -617,23 +654,43 @@ def hostile_section(
     requests: int,
     think_seconds: float,
 ) -> list[str]:
-    """The Markdown lines of the hostile run's RESULTS.md section."""
+    """The Markdown lines of the hostile runs' RESULTS.md section.
+
+    ``attacks`` and ``log_check`` are those of the last run with attackers.
+    """
+    control, attacked = _pooled(controls), _pooled(attacked_runs)
     outcomes = attacked.outcomes
     failed = sum(not o.ok for o in outcomes)
-    limit = control.chat_p95 * HOSTILE_SLOWDOWN_GOAL
-    met = "yes" if not failed and attacked.chat_p95 <= limit else "no"
+    issue_limit = BASELINE_CHAT_P95_S * HOSTILE_SLOWDOWN_GOAL
+    control_limit = control.chat_p95 * HOSTILE_SLOWDOWN_GOAL
+    chat_sent = sum(o.kind == "chat" for o in outcomes)
+
+    def verdict(limit: float) -> str:
+        return "yes" if not failed and attacked.chat_p95 <= limit else "no"
+
     errors = sorted({o.error for o in outcomes if not o.ok})
+    rows = []
+    for number, (quiet, loud) in enumerate(zip(controls, attacked_runs, strict=True), 1):
+        rows += [quiet.row(f"control {number}"), loud.row(f"with attackers {number}")]
+    if len(controls) > 1:
+        rows += [control.row("control, all runs"), attacked.row("with attackers, all runs")]
     lines = [
         HOSTILE_TITLE,
         "",
         f"The class of section (f), {learners} learners (at most {requests} requests each, about "
         f"{think_seconds:.0f} s apart, each from its own loopback address, `course serve "
-        f"--parallel {slots} --api-key ...` in its own process), run twice back to back: "
-        "without attackers (control), then while four attackers work through the whole run, "
-        "each from its own address. Goal: no failed learner request, and the learners' chat "
-        f"p95 at most {HOSTILE_SLOWDOWN_GOAL:.0%} of the control's ({limit:.1f} s; section (f) "
-        f"measured {BASELINE_CHAT_P95_S} s on a quiet machine). Goal met: {met}. The load "
-        "average (1/5/15 min) before and after each run shows how busy the shared machine was.",
+        f"--parallel {slots} --api-key ...` in its own process), run in {len(controls)} pairs "
+        "back to back: without attackers (control), then the same learners (same seed) while "
+        "four attackers work through the whole run, each from its own address and in a process "
+        "of its own (in a room they sit at other machines). The p95 figures of all runs together "
+        f"rest on {chat_sent} chat requests per condition. The load average (1/5/15 min) before "
+        "and after each run shows how busy the shared machine was.",
+        "",
+        f"Goals: no failed learner request, and the chat p95 with attackers at most "
+        f"{HOSTILE_SLOWDOWN_GOAL:.0%} of the quiet {BASELINE_CHAT_P95_S} s of the issue "
+        f"(≤ {issue_limit:.2f} s): **{verdict(issue_limit)}** "
+        f"({failed} failed, chat p95 {attacked.chat_p95:.2f} s). Against this run's own "
+        f"controls (≤ {control_limit:.2f} s): **{verdict(control_limit)}**.",
         "",
         *markdown_table(
             [
@@ -646,16 +703,16 @@ def hostile_section(
                 "wall s",
                 "load average",
             ],
-            [control.row("control"), attacked.row("with attackers")],
+            rows,
         ),
         "",
-        "The run with attackers by kind of request:",
+        "All runs with attackers, by kind of request:",
         "",
         *markdown_table(
             ["request", "sent", "failed", "p50 s", "p95 s", "max s"], _per_kind_rows(outcomes)
         ),
         "",
-        "What the attackers got back:",
+        "What the attackers got back in the last run:",
         "",
         *markdown_table(
             ["attacker", "what it did", "answers"],
@@ -670,7 +727,7 @@ def hostile_section(
             ],
         ),
         "",
-        f"The server's log: {log_check}.",
+        f"The server's log of the last run: {log_check}.",
     ]
     if errors:
         lines.append("Learner errors seen: " + "; ".join(errors[:5]))
@@ -696,33 +753,45 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="one class size (the largest given) plus four attackers; writes section (f2)",
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="with --hostile: pairs of runs (control, attacked), pooled for a steadier p95",
+    )
     args = parser.parse_args(argv)
     os.environ["COURSE_BACKEND"] = "local"
     os.environ["COURSE_DOTENV"] = "0"
     cores = describe_machine().get("cores (logical)")
     if args.hostile:
         learners = max(int(n) for n in args.learners.split(","))
-        pair: dict[bool, ClassRun] = {}
-        for hostile in (False, True):
-            print(
-                f"{learners} learners{' and 4 attackers' if hostile else ' (control)'}, "
-                f"{args.slots} slots, on {cores} cores, load average {load_average()} …",
-                flush=True,
-            )
-            before = load_average()
-            outcomes, wall, attacks, log_check = measure_classroom(
-                learners=learners,
-                slots=args.slots,
-                requests=args.requests,
-                duration=args.duration,
-                think_seconds=args.think,
-                hostile=hostile,
-            )
-            pair[hostile] = ClassRun(outcomes, wall, before, load_average())
+        runs: dict[bool, list[ClassRun]] = {False: [], True: []}
+        for repeat in range(args.repeats):
+            for hostile in (False, True):
+                print(
+                    f"pair {repeat + 1}/{args.repeats}: {learners} learners"
+                    f"{' and 4 attackers' if hostile else ' (control)'}, {args.slots} slots, "
+                    f"on {cores} cores, load average {load_average()} …",
+                    flush=True,
+                )
+                before = load_average()
+                outcomes, wall, found, checked = measure_classroom(
+                    learners=learners,
+                    slots=args.slots,
+                    requests=args.requests,
+                    duration=args.duration,
+                    think_seconds=args.think,
+                    seed=7 + repeat,
+                    hostile=hostile,
+                )
+                runs[hostile].append(ClassRun(outcomes, wall, before, load_average()))
+                if hostile:
+                    attacks, log_check = found, checked
+                print(f"  chat p95 {runs[hostile][-1].chat_p95:.2f} s", flush=True)
         lines = hostile_section(
             learners,
-            pair[False],
-            pair[True],
+            runs[False],
+            runs[True],
             attacks,
             log_check,
             slots=args.slots,
