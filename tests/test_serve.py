@@ -596,3 +596,25 @@ def test_a_loops_running_request_is_stopped_for_another_learner_and_sent_again(
         upstream.release.set()
         server.shutdown()
         upstream.shutdown()
+
+
+def test_a_request_that_waits_too_long_for_its_turn_gets_a_503_that_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(serve_module, "QUEUE_TIMEOUT_S", 0.5)
+    upstream = _HeldUpstream()
+    server = start_server(port=0, api_key=KEY, upstream_base_url=upstream.url)
+    client = openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(client.chat.completions.create, **GOOD)
+            assert upstream.wait_for_arrival()  # the first holds this learner's one turn
+            with pytest.raises(openai.InternalServerError, match="waited 0.5 s for its turn"):
+                client.chat.completions.create(**GOOD)
+            upstream.release.set()
+            assert first.result(timeout=30).choices
+        assert len(upstream.asked) == 1  # the one that gave up never reached the model
+    finally:
+        upstream.release.set()
+        server.shutdown()
+        upstream.shutdown()
