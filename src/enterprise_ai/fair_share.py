@@ -1,10 +1,11 @@
 """Whose request the class server's model writes next: a learner's question before a loop.
 
-Why it is needed: on a laptop's CPU, llama.cpp's request slots share the same cores. Measured on
-the course's 2-core machine (SmolLM2 on two threads), one answer alone takes 9 ms per token; with
-a second answer written at the same time, each takes 18 ms per token. So a learner whose loop
-always has a request running (an evaluation over 100 tickets, or a deliberate flood) halves the
-speed of everyone else, even though it holds only one slot.
+Why it is needed: on a laptop's CPU, llama.cpp's request slots share the same cores; they do
+not add capacity. ``benchmarks/concurrent_answers.py`` (RESULTS.md section (n)) measures it on
+the course's 2-core machine: with one other answer being written at the same time, every token
+of a chat answer takes clearly longer, and with two others more than twice as long. So a learner
+whose loop always has a request running (an evaluation over 100 tickets, or a deliberate flood)
+slows everyone else down, although it holds only one slot.
 
 The rule, in the order :class:`FairShare` applies it:
 

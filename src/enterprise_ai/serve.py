@@ -17,7 +17,7 @@ of it: a Starlette app served by uvicorn, on the room's network. The proxy
   :data:`LEARNER_IN_FLIGHT` model requests running, the rest waiting their turn. Which request
   the model writes next is decided by :class:`~enterprise_ai.fair_share.FairShare`: a person's
   question before a loop's next item, and a loop's running request is stopped and sent again
-  later when someone else asks (on a CPU, two answers at once each take twice as long);
+  later when someone else asks (on a CPU, answers written at once share the cores);
 - bounds what a client can hold: :data:`MAX_BODY_BYTES` per body (413), request headers of
   at most 16 KB that must arrive within :data:`HEADER_TIMEOUT_S`, a body within
   :data:`BODY_TIMEOUT_S`, :data:`MAX_CONNECTIONS_PER_CLIENT` connections per address, and a
