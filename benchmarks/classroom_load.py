@@ -62,6 +62,17 @@ KINDS = ("chat", "triage", "support")
 P95_GOAL_SECONDS = 10.0
 SECTION_TITLE = "## (f) Classroom load: `course serve` with many learners"
 HOSTILE_TITLE = "## (f2) Classroom load with hostile clients: 30 learners and four attackers"
+#: What the flooder asks for (``--flood``): the title of its RESULTS section, what it does, and
+#: its request. ``long-streams`` is an attack the class server's queue was not designed
+#: around: streams are never stopped, and each asks for thousands of tokens.
+FLOODS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "short": (HOSTILE_TITLE, "8 threads of chat requests, no pause", {"max_tokens": 60}),
+    "long-streams": (
+        "## (f3) Classroom load with hostile clients: the flood streams long answers",
+        "8 threads of streamed requests for 4000 tokens each, no pause",
+        {"max_tokens": 4000, "stream": True},
+    ),
+}
 #: The 30-learner chat p95 of section (f) without attackers (commit 09fcb9b, http.server proxy):
 #: the attackers' run should stay within 20 % of it.
 BASELINE_CHAT_P95_S = 1.8
@@ -325,9 +336,16 @@ def _wrong_keys(attack: Attack, base_url: str, deadline: float) -> None:
 
 
 def _flood(
-    attack: Attack, base_url: str, api_key: str, model: str, deadline: float, threads: int
+    attack: Attack,
+    base_url: str,
+    api_key: str,
+    model: str,
+    deadline: float,
+    threads: int,
+    request: dict[str, Any],
 ) -> None:
-    """Chat requests with the right key from ``threads`` threads, no pause, no retries."""
+    """Chat requests (``request``'s fields) with the right key from ``threads`` threads, no
+    pause, no retries. A streamed answer is read to its end."""
     import httpx2
     import openai
 
@@ -346,7 +364,11 @@ def _flood(
         messages = [{"role": "user", "content": "Write a long story about bicycles."}]
         while time.perf_counter() < deadline:
             try:
-                client.chat.completions.create(model=model, messages=messages, max_tokens=60)
+                reply = client.chat.completions.create(model=model, messages=messages, **request)
+                if request.get("stream"):
+                    for _chunk in reply:  # type: ignore[union-attr]
+                        if time.perf_counter() > deadline:
+                            break
                 answer: object = 200
             except openai.APIStatusError as err:
                 answer = err.status_code
@@ -365,8 +387,9 @@ def _flood(
 
 
 def _start_attacks(
-    base_url: str, api_key: str, model: str, deadline: float
+    base_url: str, api_key: str, model: str, deadline: float, flood: str = "short"
 ) -> tuple[list[Attack], list[threading.Thread]]:
+    _, flood_what, flood_request = FLOODS[flood]
     attacks = [
         Attack(
             "slow loris",
@@ -376,13 +399,13 @@ def _start_attacks(
         ),
         Attack("oversized bodies", "POST of 5 MB with the right key, every 0.5 s", "127.0.0.201"),
         Attack("wrong keys", "20 guesses per second (models and chat)", "127.0.0.202"),
-        Attack("flood from one key", "8 threads of chat requests, no pause", "127.0.0.203"),
+        Attack("flood from one key", flood_what, "127.0.0.203"),
     ]
     runs: list[tuple[Any, tuple[Any, ...]]] = [
         (_slow_loris, (attacks[0], base_url, deadline, 100)),
         (_oversized_bodies, (attacks[1], base_url, api_key, deadline)),
         (_wrong_keys, (attacks[2], base_url, deadline)),
-        (_flood, (attacks[3], base_url, api_key, model, deadline, 8)),
+        (_flood, (attacks[3], base_url, api_key, model, deadline, 8, flood_request)),
     ]
     threads = [threading.Thread(target=run, args=args, daemon=True) for run, args in runs]
     for thread in threads:
@@ -391,7 +414,7 @@ def _start_attacks(
 
 
 def _attackers_process(
-    base_url: str, api_key: str, model: str, seconds: float, results: Any
+    base_url: str, api_key: str, model: str, seconds: float, flood: str, results: Any
 ) -> None:
     """The four attackers, in a process of their own: in a room they sit at other machines.
 
@@ -399,7 +422,8 @@ def _attackers_process(
     GIL, and the learners' timings would include the attackers' own work, not the server's.
     """
     os.nice(10)  # like the learners: this machine's cores are the server's first
-    attacks, threads = _start_attacks(base_url, api_key, model, time.perf_counter() + seconds)
+    deadline = time.perf_counter() + seconds
+    attacks, threads = _start_attacks(base_url, api_key, model, deadline, flood)
     for thread in threads:
         thread.join(timeout=seconds + 120)
     results.put(attacks)
@@ -435,6 +459,7 @@ def measure_classroom(
     think_seconds: float = 60.0,
     seed: int = 7,
     hostile: bool = False,
+    flood: str = "short",
 ) -> tuple[list[Outcome], float, list[Attack], str]:
     """Start a class server on loopback, let ``learners`` threads use it, return all outcomes.
 
@@ -470,7 +495,7 @@ def measure_classroom(
                 attackers = [
                     spawn.Process(
                         target=_attackers_process,
-                        args=(url, api_key, model, duration, attack_results),
+                        args=(url, api_key, model, duration, flood, attack_results),
                         daemon=True,
                     )
                 ]
@@ -653,6 +678,7 @@ def hostile_section(
     slots: int,
     requests: int,
     think_seconds: float,
+    title: str = HOSTILE_TITLE,
 ) -> list[str]:
     """The Markdown lines of the hostile runs' RESULTS.md section.
 
@@ -675,7 +701,7 @@ def hostile_section(
     if len(controls) > 1:
         rows += [control.row("control, all runs"), attacked.row("with attackers, all runs")]
     lines = [
-        HOSTILE_TITLE,
+        title,
         "",
         f"The class of section (f), {learners} learners (at most {requests} requests each, about "
         f"{think_seconds:.0f} s apart, each from its own loopback address, `course serve "
@@ -759,6 +785,12 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="with --hostile: pairs of runs (control, attacked), pooled for a steadier p95",
     )
+    parser.add_argument(
+        "--flood",
+        choices=sorted(FLOODS),
+        default="short",
+        help="with --hostile: what the one-key flood asks for (long-streams writes section f3)",
+    )
     args = parser.parse_args(argv)
     os.environ["COURSE_BACKEND"] = "local"
     os.environ["COURSE_DOTENV"] = "0"
@@ -783,6 +815,7 @@ def main(argv: list[str] | None = None) -> int:
                     think_seconds=args.think,
                     seed=7 + repeat,
                     hostile=hostile,
+                    flood=args.flood,
                 )
                 runs[hostile].append(ClassRun(outcomes, wall, before, load_average()))
                 if hostile:
@@ -797,9 +830,10 @@ def main(argv: list[str] | None = None) -> int:
             slots=args.slots,
             requests=args.requests,
             think_seconds=args.think,
+            title=FLOODS[args.flood][0],
         )
         print("\n".join(lines))
-        replace_section(args.output, HOSTILE_TITLE, lines)
+        replace_section(args.output, FLOODS[args.flood][0], lines)
         print(f"Wrote the section to {args.output}")
         return 0
     runs = []
