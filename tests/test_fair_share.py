@@ -145,12 +145,12 @@ def test_one_request_is_stopped_at_most_max_stops_times() -> None:
     run(scenario)
 
 
-def test_a_stream_holds_its_turn_to_the_end() -> None:
+def test_a_turn_that_may_not_be_stopped_is_held_to_the_end() -> None:
     async def scenario() -> None:
         clock, log = Clock(), []
         fair = FairShare(slots=4, clock=clock)
         await make_busy(fair, clock, "loop")
-        turn = await fair.wait_turn("loop")  # may_stop=False: a stream that has begun
+        turn = await fair.wait_turn("loop")  # may_stop=False
         person = Job("person", log)
         answering = asyncio.ensure_future(fair.run("person", person))
         await settle()

@@ -618,3 +618,37 @@ def test_a_request_that_waits_too_long_for_its_turn_gets_a_503_that_says_why(
         upstream.release.set()
         server.shutdown()
         upstream.shutdown()
+
+
+def test_a_busy_learners_stream_is_cut_with_a_message_when_another_learner_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # busy_seconds=0: any model time at all makes a learner busy, so one request sets it up.
+    monkeypatch.setattr(serve_module, "FairShare", lambda slots: FairShare(slots, busy_seconds=0))
+    server = start_server(port=0, api_key=KEY, parallel=2)
+
+    def laptop(source: str) -> openai.OpenAI:
+        http = httpx2.Client(transport=httpx2.HTTPTransport(local_address=source))
+        return openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0, http_client=http)
+
+    loop, person = laptop("127.0.0.1"), laptop("127.0.0.2")
+    try:
+        loop.chat.completions.create(**GOOD)  # some model time: this learner is busy now
+        stream = loop.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": "Write a long story about bicycles."}],
+            max_tokens=2000,
+            stream=True,
+            extra_body={"ignore_eos": True},  # long enough to be running when the person asks
+        )
+        chunks = 0
+        answers = []
+        with pytest.raises(openai.APIError, match="cut this answer short"):
+            for _chunk in stream:
+                chunks += 1
+                if chunks == 3:  # the loop's stream is running: now someone else asks
+                    answers.append(person.chat.completions.create(**GOOD))
+        assert answers and answers[0].choices[0].message.content
+        assert 3 <= chunks < 2000
+    finally:
+        server.shutdown()

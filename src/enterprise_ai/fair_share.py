@@ -17,10 +17,11 @@ The rule, in the order :class:`FairShare` applies it:
    same kind, the one with the least recent model time goes first.
 3. A busy learner's request starts only while no ordinary learner's request runs or waits:
    loops fill the gaps between the questions of the room.
-4. When an ordinary request arrives while busy requests run, those are stopped and queued again
-   (the caller sends them once more later; the client only sees a longer wait). A request is
-   stopped at most :data:`MAX_STOPS` times, so a loop still finishes in a room that never goes
-   quiet. A stream that has started cannot be taken back and is never stopped.
+4. When an ordinary request arrives while busy requests run, those are stopped. A plain request
+   is queued again (:meth:`FairShare.run` sends it once more later; the client only sees a
+   longer wait), at most :data:`MAX_STOPS` times, so a loop still finishes in a room that never
+   goes quiet. A stream cannot be sent again once it has begun: the class server cuts a busy
+   learner's stream with a message instead (``wait_turn(..., may_stop=True)``).
 
 Nothing here knows about HTTP: :mod:`enterprise_ai.serve` calls :meth:`FairShare.run` with the
 forwarding coroutine, and :meth:`FairShare.wait_turn` / :meth:`FairShare.finish` for streams.

@@ -17,7 +17,8 @@ of it: a Starlette app served by uvicorn, on the room's network. The proxy
   :data:`LEARNER_IN_FLIGHT` model requests running, the rest waiting their turn. Which request
   the model writes next is decided by :class:`~enterprise_ai.fair_share.FairShare`: a person's
   question before a loop's next item, and a loop's running request is stopped and sent again
-  later when someone else asks (on a CPU, answers written at once share the cores);
+  later when someone else asks (on a CPU, answers written at once share the cores); a loop's
+  stream, which cannot be sent again, is cut with an error event that says why;
 - bounds what a client can hold: :data:`MAX_BODY_BYTES` per body (413), request headers of
   at most 16 KB that must arrive within :data:`HEADER_TIMEOUT_S`, a body within
   :data:`BODY_TIMEOUT_S`, :data:`MAX_CONNECTIONS_PER_CLIENT` connections per address, and a
@@ -369,14 +370,43 @@ class _Once:
             action()
 
 
+#: The last event of a busy learner's stream that was cut for the others (see _UpstreamStream).
+#: The openai SDK raises it as an ``APIError`` with this message.
+_STREAM_CUT_EVENT = (
+    "data: "
+    + json.dumps(
+        {
+            "error": {
+                "message": "The class server cut this answer short: your requests kept the model "
+                "busy while others waited. Ask again without streaming (it is then sent again "
+                "by itself), or when the room is quieter.",
+                "type": "server_error",
+                "code": "stream_cut_for_others",
+            }
+        }
+    )
+    + "\n\n"
+).encode()
+
+
 class _UpstreamStream(StreamingResponse):
     """An SSE answer passed on chunk by chunk. However it ends (finished, learner hung up, the
-    client too slow), the upstream answer is closed, which frees llama.cpp's slot, and
-    ``on_end`` runs."""
+    client too slow, ``stop`` set), the upstream answer is closed, which frees llama.cpp's slot,
+    and ``on_end`` runs.
 
-    def __init__(self, upstream: httpx2.Response, on_end: Callable[[], None]) -> None:
+    ``stop`` is set by :class:`~enterprise_ai.fair_share.FairShare` for a busy learner's stream
+    when someone else asks: a stream cannot be sent again like a plain request, so it ends with
+    an error event that says why.
+    """
+
+    def __init__(
+        self,
+        upstream: httpx2.Response,
+        on_end: Callable[[], None],
+        stop: asyncio.Event | None = None,
+    ) -> None:
         super().__init__(
-            self._chunks(upstream),
+            self._chunks(upstream, stop),
             status_code=upstream.status_code,
             headers=_headers_back(upstream),
         )
@@ -384,10 +414,15 @@ class _UpstreamStream(StreamingResponse):
         self._on_end = on_end
 
     @staticmethod
-    async def _chunks(upstream: httpx2.Response) -> AsyncIterator[bytes]:
+    async def _chunks(
+        upstream: httpx2.Response, stop: asyncio.Event | None
+    ) -> AsyncIterator[bytes]:
         try:
             async for chunk in upstream.aiter_bytes():
                 yield chunk
+                if stop is not None and stop.is_set() and chunk.endswith(b"\n\n"):
+                    yield _STREAM_CUT_EVENT  # after a whole event, never inside one
+                    return
         except httpx2.HTTPError:
             return  # the model server broke off: the learner sees the stream end
 
@@ -400,7 +435,13 @@ class _UpstreamStream(StreamingResponse):
 
 
 async def _forward(
-    proxy: _Proxy, method: str, path: str, body: bytes, *, on_stream_end: Callable[[], None]
+    proxy: _Proxy,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    on_stream_end: Callable[[], None],
+    stop: asyncio.Event | None = None,
 ) -> Response:
     """Send the request to llama.cpp (through the adapter) and hand the answer back.
 
@@ -428,7 +469,7 @@ async def _forward(
         )
         return _error(502, message, code="upstream_unavailable", error_type="server_error")
     if response.headers.get("content-type", "").startswith("text/event-stream"):
-        return _UpstreamStream(response, on_stream_end)
+        return _UpstreamStream(response, on_stream_end, stop)
     try:
         content = await response.aread()
     except httpx2.HTTPError:
@@ -513,12 +554,14 @@ async def _generate(request: Request) -> Response:
     streaming = False
     try:
         if body.get("stream") is True:
-            # A stream cannot be taken back once it has begun: it holds its turn to the end.
+            # A stream cannot be sent again once it has begun: a busy learner's is cut instead.
             async with asyncio.timeout_at(wait_until):
-                turn = await proxy.fair.wait_turn(proxy.identity(request))
+                turn = await proxy.fair.wait_turn(proxy.identity(request), may_stop=True)
             end = _Once(lambda: (proxy.fair.finish(turn), release()))
             try:
-                response = await _forward(proxy, "POST", request.url.path, raw, on_stream_end=end)
+                response = await _forward(
+                    proxy, "POST", request.url.path, raw, on_stream_end=end, stop=turn.stop
+                )
             except BaseException:
                 proxy.fair.finish(turn)
                 raise
