@@ -236,3 +236,28 @@ def test_a_cancelled_caller_gives_its_turn_back() -> None:
 def test_no_slots_is_refused_with_the_fix() -> None:
     with pytest.raises(ValueError, match="at least one request slot"):
         FairShare(slots=0)
+
+
+def test_one_long_answer_counts_as_a_loop_once_it_has_run_past_the_line() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        long, first, second = Job("long", log), Job("first", log), Job("second", log)
+        writing = asyncio.ensure_future(fair.run("new learner", long))
+        await settle()
+        clock.now += 1  # a short while: an ordinary answer, left alone
+        first.release.set()
+        await fair.run("first person", first)
+        assert fair.stopped_total == 0 and long.starts == 1
+        clock.now += BUSY_SECONDS  # still writing: now it is a loop's kind of work
+        asking = asyncio.ensure_future(fair.run("second person", second))
+        await settle()
+        assert fair.stopped_total == 1
+        second.release.set()
+        await asking
+        await settle()
+        assert long.starts == 2  # sent again once the person has the answer
+        long.release.set()
+        assert await writing == "long"
+
+    run(scenario)

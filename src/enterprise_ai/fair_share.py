@@ -11,8 +11,9 @@ The rule, in the order :class:`FairShare` applies it:
 
 1. Every learner's model time is counted, fading with a half-life of :data:`HALF_LIFE_S`.
    A learner whose recent model time is above :data:`BUSY_SECONDS` is *busy*: a loop, not a
-   person reading answers. Busy learners become ordinary again a minute or two after their loop
-   stops.
+   person reading answers. A running request counts its own time too, so a single answer that
+   runs for longer than that becomes a busy one. Busy learners become ordinary again a minute
+   or two after their loop stops.
 2. At most ``slots`` requests run at once. Ordinary learners go first; among learners of the
    same kind, the one with the least recent model time goes first.
 3. A busy learner's request starts only while no ordinary learner's request runs or waits:
@@ -62,7 +63,7 @@ class Turn:
     order: int
     started: float = 0.0
     stops: int = 0
-    busy: bool = False  # decided when the turn starts
+    busy: bool = False  # decided when it starts, again whenever the queue changes
     granted: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -189,6 +190,11 @@ class FairShare:
     # The rule -------------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
+        now = self._clock()
+        for turn in self._running:
+            # A request that has run for long is a loop's work too: one answer of thousands of
+            # tokens from a learner who had not used the model yet must not run unstoppable.
+            turn.busy = self.recent_seconds(turn.learner) + (now - turn.started) > self.busy_seconds
         ordinary_waiting = any(not self.is_busy(t.learner) for t in self._waiting)
         while self._waiting and len(self._running) < self.slots:
             nxt = min(self._waiting, key=self._rank)
@@ -197,15 +203,19 @@ class FairShare:
                 break  # rule 3: loops fill the gaps only
             self._waiting.remove(nxt)
             nxt.busy = busy
-            nxt.started = self._clock()
+            nxt.started = now
             self._running.append(nxt)
             nxt.granted.set_result(None)
             ordinary_waiting = any(not self.is_busy(t.learner) for t in self._waiting)
-        if ordinary_waiting or any(not t.busy for t in self._running):
-            for turn in self._running:  # rule 4
-                if turn.busy and turn.may_stop and not turn.stop.is_set():
-                    turn.stop.set()
-                    self.stopped_total += 1
+        for turn in self._running:  # rule 4
+            if not (turn.busy and turn.may_stop) or turn.stop.is_set():
+                continue
+            others_ordinary = ordinary_waiting or any(
+                not other.busy and other.learner != turn.learner for other in self._running
+            )
+            if others_ordinary:
+                turn.stop.set()
+                self.stopped_total += 1
 
     def _rank(self, turn: Turn) -> tuple[bool, float, int]:
         return (self.is_busy(turn.learner), self.recent_seconds(turn.learner), turn.order)
