@@ -11,9 +11,9 @@ The rule, in the order :class:`FairShare` applies it:
 
 1. Every learner's model time is counted, fading with a half-life of :data:`HALF_LIFE_S`.
    A learner whose recent model time is above :data:`BUSY_SECONDS` is *busy*: a loop, not a
-   person reading answers. A running request counts its own time too, so a single answer that
-   runs for longer than that becomes a busy one. Busy learners become ordinary again a minute
-   or two after their loop stops.
+   person reading answers. A single request that has run for longer than
+   :data:`LONG_ANSWER_S` counts as busy as well. Busy learners become ordinary again a minute or
+   two after their loop stops.
 2. At most ``slots`` requests run at once. Ordinary learners go first; among learners of the
    same kind, the one with the least recent model time goes first.
 3. A busy learner's request starts only while no ordinary learner's request runs or waits:
@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-__all__ = ["BUSY_SECONDS", "HALF_LIFE_S", "MAX_STOPS", "FairShare", "Turn"]
+__all__ = ["BUSY_SECONDS", "HALF_LIFE_S", "LONG_ANSWER_S", "MAX_STOPS", "FairShare", "Turn"]
 
 #: Recent model time after which a learner counts as busy. A person asks a question, reads the
 #: answer for a minute and asks again: a few seconds (a grounded answer takes about 3 s). A loop
@@ -48,6 +48,11 @@ __all__ = ["BUSY_SECONDS", "HALF_LIFE_S", "MAX_STOPS", "FairShare", "Turn"]
 BUSY_SECONDS = 10.0
 #: How fast model time is forgotten: half of it after this many seconds.
 HALF_LIFE_S = 60.0
+#: A running request older than this counts as a loop's work, whoever sent it. The course's own
+#: requests (at most a few hundred tokens) take under 25 s even in a full room; one answer of
+#: thousands of tokens takes minutes, and a learner who had not used the model before must not
+#: hold the room that long.
+LONG_ANSWER_S = 30.0
 #: How often one request may be stopped for an ordinary learner before it runs to its end.
 MAX_STOPS = 2
 
@@ -85,6 +90,7 @@ class FairShare:
     Args:
         slots: Requests that may run at once (llama.cpp's slots).
         busy_seconds: Recent model time above which a learner is busy.
+        long_answer_seconds: Running time after which a request counts as busy.
         clock: Seconds, monotonic; tests pass their own.
     """
 
@@ -93,12 +99,14 @@ class FairShare:
         slots: int,
         *,
         busy_seconds: float = BUSY_SECONDS,
+        long_answer_seconds: float = LONG_ANSWER_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if slots < 1:
             raise ValueError(f"slots={slots}: the model needs at least one request slot")
         self.slots = slots
         self.busy_seconds = busy_seconds
+        self.long_answer_seconds = long_answer_seconds
         self._clock = clock
         self._usage: dict[Hashable, _Usage] = {}
         self._waiting: list[Turn] = []
@@ -194,7 +202,7 @@ class FairShare:
         for turn in self._running:
             # A request that has run for long is a loop's work too: one answer of thousands of
             # tokens from a learner who had not used the model yet must not run unstoppable.
-            turn.busy = self.recent_seconds(turn.learner) + (now - turn.started) > self.busy_seconds
+            turn.busy = self.is_busy(turn.learner) or now - turn.started > self.long_answer_seconds
         ordinary_waiting = any(not self.is_busy(t.learner) for t in self._waiting)
         while self._waiting and len(self._running) < self.slots:
             nxt = min(self._waiting, key=self._rank)
