@@ -705,7 +705,8 @@ def hostile_section(
         "",
         f"The class of section (f), {learners} learners (at most {requests} requests each, about "
         f"{think_seconds:.0f} s apart, each from its own loopback address, `course serve "
-        f"--parallel {slots} --api-key ...` in its own process), run in {len(controls)} pairs "
+        f"--parallel {slots} --api-key ...` in its own process), run in {len(controls)} "
+        f"pair{'s' if len(controls) > 1 else ''} "
         "back to back: without attackers (control), then the same learners (same seed) while "
         "four attackers work through the whole run, each from its own address and in a process "
         "of its own (in a room they sit at other machines). The p95 figures of all runs together "

@@ -377,9 +377,10 @@ _STREAM_CUT_EVENT = (
     + json.dumps(
         {
             "error": {
-                "message": "The class server cut this answer short: your requests kept the model "
-                "busy while others waited. Ask again without streaming (it is then sent again "
-                "by itself), or when the room is quieter.",
+                "message": "The class server cut this answer short: it ran long, or your requests "
+                "kept the model busy, while others waited. Ask again without streaming (it is "
+                "then sent again by itself), ask for fewer tokens, or ask when the room is "
+                "quieter.",
                 "type": "server_error",
                 "code": "stream_cut_for_others",
             }
@@ -395,8 +396,8 @@ class _UpstreamStream(StreamingResponse):
     and ``on_end`` runs.
 
     ``stop`` is set by :class:`~enterprise_ai.fair_share.FairShare` for a busy learner's stream
-    when someone else asks: a stream cannot be sent again like a plain request, so it ends with
-    an error event that says why.
+    (or one that has run for long) when someone else asks: a stream cannot be sent again like a
+    plain request, so it ends with an error event that says why.
     """
 
     def __init__(
@@ -562,13 +563,11 @@ async def _generate(request: Request) -> Response:
                 response = await _forward(
                     proxy, "POST", request.url.path, raw, on_stream_end=end, stop=turn.stop
                 )
-            except BaseException:
-                proxy.fair.finish(turn)
-                raise
-            streaming = isinstance(response, _UpstreamStream)  # its turn ends with the stream
-            if not streaming:
-                proxy.fair.finish(turn)
-            return response
+                streaming = isinstance(response, _UpstreamStream)  # its turn ends with it
+                return response
+            finally:
+                if not streaming:
+                    end()
 
         async def ask_model() -> Response:
             return await _forward(proxy, "POST", request.url.path, raw, on_stream_end=release)
