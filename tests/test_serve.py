@@ -58,7 +58,8 @@ class Ticket(BaseModel):
 
 @pytest.fixture(scope="module")
 def classroom() -> Iterator[ClassroomServer]:
-    server = start_server(port=0, api_key=KEY, parallel=2)
+    # One test client sends many requests in a row here; the rate limit has its own test.
+    server = start_server(port=0, api_key=KEY, parallel=2, learner_burst=1000)
     yield server
     server.shutdown()
 
@@ -173,7 +174,6 @@ def test_responses_parse_works_through_the_proxy(learner: openai.OpenAI) -> None
         text_format=Ticket,
         max_output_tokens=150,
         temperature=0,
-        extra_body={"seed": 7},
     )
     assert isinstance(response.output_parsed, Ticket)
 
@@ -331,6 +331,42 @@ def test_llama_cpp_s_own_endpoints_are_not_reachable(classroom: ClassroomServer,
             "whole number",
         ),
         ("application/json", b"[" * 100_000, 400, "invalid_json", "JSON"),
+        # llama.cpp's own options: more tokens than max_tokens allows, a chosen slot
+        (
+            "application/json",
+            json.dumps({**GOOD, "max_tokens": 20, "n_predict": 3000}).encode(),
+            400,
+            "unknown_parameter",
+            "Unrecognized request argument supplied: n_predict",
+        ),
+        (
+            "application/json",
+            json.dumps({**GOOD, "id_slot": 0}).encode(),
+            400,
+            "unknown_parameter",
+            "COURSE_BACKEND=local",
+        ),
+        (
+            "application/json",
+            json.dumps({**GOOD, "n": 3}).encode(),
+            400,
+            "invalid_value",
+            "3 times",
+        ),
+        (
+            "application/json",
+            json.dumps(GOOD).encode()[:-1] + b', "temperature": NaN}',
+            400,
+            "invalid_json",
+            "NaN, which is not a JSON value",
+        ),
+        (
+            "application/json",
+            json.dumps({**GOOD, "metadata": json.loads("[" * 100 + "]" * 100)}).encode(),
+            400,
+            "nesting_too_deep",
+            "Flatten",
+        ),
     ],
 )
 def test_bad_input_gets_an_openai_error_that_names_the_fix(
@@ -492,6 +528,7 @@ class _HeldUpstream(ThreadingHTTPServer):
         self.release = threading.Event()
         self.arrived = threading.Semaphore(0)
         self.asked: list[str] = []  # the user message of every chat request that got here
+        self.bodies: list[bytes] = []  # and the body as it arrived
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -509,7 +546,9 @@ class _HeldHandler(BaseHTTPRequestHandler):
         self._json({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(raw)
+        self.server.bodies.append(raw)
         self.server.asked.append(body["messages"][-1]["content"])
         self.server.arrived.release()
         self.server.release.wait(30)
@@ -535,6 +574,26 @@ class _HeldHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+def test_the_model_gets_the_body_that_was_checked_not_the_raw_bytes() -> None:
+    # Two parsers may read one body differently (here: a key sent twice). The proxy checks
+    # Python's reading and sends that reading on, so llama.cpp cannot see something else.
+    upstream = _HeldUpstream()
+    upstream.release.set()
+    server = start_server(port=0, api_key=KEY, upstream_base_url=upstream.url)
+    first = json.dumps({"model": MODEL, "max_tokens": 4000, "messages": []})[:-1]
+    raw = first + ', "max_tokens": 20, "messages": [{"role": "user", "content": "Hi"}]}'
+    try:
+        headers = {**AUTH, "Content-Type": "application/json"}
+        reply = httpx2.post(f"{server.url}/chat/completions", headers=headers, content=raw)
+        assert reply.status_code == 200
+        [arrived] = upstream.bodies
+        assert arrived.count(b'"max_tokens"') == 1
+        assert json.loads(arrived)["max_tokens"] == 20
+    finally:
+        server.shutdown()
+        upstream.shutdown()
 
 
 def test_one_learner_holds_at_most_one_model_slot_while_others_get_through() -> None:
@@ -639,7 +698,9 @@ def test_a_busy_learners_stream_is_cut_with_a_message_when_another_learner_asks(
             messages=[{"role": "user", "content": "Write a long story about bicycles."}],
             max_tokens=2000,
             stream=True,
-            extra_body={"ignore_eos": True},  # long enough to be running when the person asks
+            # Long enough to be running when the person asks: the end tokens (<|endoftext|>,
+            # <|im_end|>) are banned, the OpenAI API's way to what llama.cpp calls ignore_eos.
+            logit_bias={"0": -100, "2": -100},
         )
         chunks = 0
         answers = []

@@ -26,7 +26,9 @@ of it: a Starlette app served by uvicorn, on the room's network. The proxy
   every connection on one event loop, so a slow client costs a little memory, not a thread;
 - refuses bad input with a 4xx in the OpenAI error shape, whose message names the fix: wrong
   content type, a body that is not UTF-8 or not JSON, an unknown model, an absurd
-  ``max_tokens``;
+  ``max_tokens``, and anything the OpenAI API itself would not accept, llama.cpp's own options
+  such as ``n_predict`` or ``grammar`` included (:mod:`enterprise_ai.request_rules`). What goes
+  to the model is the body as checked, written out again, never the learner's raw bytes;
 - applies the same translation as :mod:`enterprise_ai.adapter`, so learners get tool calls and
   ``responses.parse`` exactly as with the offline backend, and streams answers (SSE) through
   chunk by chunk;
@@ -66,14 +68,13 @@ from enterprise_ai.adapter import AsyncLocalAdapterTransport
 from enterprise_ai.config import is_loopback_host, mask_secret
 from enterprise_ai.errors import CourseError, PortInUseError
 from enterprise_ai.fair_share import FairShare
+from enterprise_ai.request_rules import RequestRefused, check_request
 
 __all__ = ["ApiKeyRequiredError", "ClassroomServer", "is_loopback_host", "serve", "start_server"]
 
 #: Largest request body accepted. A course request is a few KB; an agent's whole conversation
 #: stays far below this, and the model could not read more (4096 tokens per slot) anyway.
 MAX_BODY_BYTES = 1_000_000
-#: Largest answer a request may ask for: a slot's whole context window (LocalServer's n_ctx).
-MAX_ANSWER_TOKENS = 4096
 #: Request headers larger than this are refused by the HTTP parser (h11) itself.
 MAX_HEADER_BYTES = 16 * 1024
 #: A request line and headers (a few hundred bytes) must arrive within this many seconds,
@@ -105,7 +106,6 @@ QUEUE_TIMEOUT_S = 300.0
 _MAX_LEARNERS_KEPT = 10_000  # beyond this many (addresses), idle allowances are forgotten
 _UNAUTHENTICATED_PATHS = {"/health"}  # lets a trainer check the server from a browser
 _UPSTREAM_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)  # a busy class queues for minutes
-_TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 _PASSED_BACK_HEADERS = ("content-type", "x-should-retry", "retry-after")
 
 
@@ -287,6 +287,15 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+def _not_json_constant(name: str) -> Any:
+    """Python reads NaN and Infinity; JSON (and llama.cpp) does not: refuse them here."""
+    message = (
+        f"The request body contains {name}, which is not a JSON value. Send a number or null; "
+        "in Python, check for float('nan') before sending."
+    )
+    raise _BadRequest(_error(400, message, code="invalid_json"))
+
+
 def _parse_json(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400 that says what is wrong with it."""
     try:
@@ -298,7 +307,7 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
         )
         raise _BadRequest(_error(400, message, code="invalid_encoding")) from None
     try:
-        body = json.loads(text)
+        body = json.loads(text, parse_constant=_not_json_constant)
     except json.JSONDecodeError as err:
         message = (
             f"The request body is not valid JSON ({err.msg} at line {err.lineno}, column "
@@ -316,37 +325,6 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
         )
         raise _BadRequest(_error(400, message, code="invalid_json"))
     return body
-
-
-def _check_fields(body: dict[str, Any], models: frozenset[str]) -> None:
-    """Refuse a request the model cannot serve as asked: unknown model, absurd max_tokens."""
-    model = body.get("model")
-    served = ", ".join(sorted(models)) or "the model in GET /v1/models"
-    if not isinstance(model, str) or not model:
-        message = f"The request names no model. Add model={served!r} (COURSE_MODEL, if set)."
-        raise _BadRequest(_error(400, message, code="missing_model"))
-    if models and model not in models:
-        message = (
-            f"The model {model!r} does not exist on this class server; it serves {served}. "
-            "Use that name (unset COURSE_MODEL, or set it to that name)."
-        )
-        raise _BadRequest(_error(404, message, code="model_not_found"))
-    for name in _TOKEN_FIELDS:
-        value = body.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            message = (
-                f"{name} must be a whole number of at least 1, e.g. {name}=200; got {value!r}."
-            )
-            raise _BadRequest(_error(400, message, code="invalid_value"))
-        if value > MAX_ANSWER_TOKENS:
-            message = (
-                f"{name}={value} is more than the model on this class server can write in one "
-                f"answer (at most {MAX_ANSWER_TOKENS} tokens, its context window). Ask for "
-                f"fewer, e.g. {name}=200."
-            )
-            raise _BadRequest(_error(400, message, code="invalid_value"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -535,11 +513,16 @@ async def _generate(request: Request) -> Response:
     try:
         raw = await _read_body(request)
         body = _parse_json(raw)
-        _check_fields(body, proxy.models)
+        check_request(request.url.path, body, proxy.models)
     except _BadRequest as refused:
         return refused.response
+    except RequestRefused as refused:
+        return _error(refused.status, refused.message, code=refused.code)
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is listening any more
+    # What goes upstream is what was checked: the parsed body written out again, so llama.cpp
+    # cannot read the raw bytes differently (duplicate keys, escapes) from the checks above.
+    checked = json.dumps(body).encode()
     learner = proxy.learner(request, authorized=True)
     learner.active += 1
     wait_until = asyncio.get_running_loop().time() + QUEUE_TIMEOUT_S
@@ -561,7 +544,7 @@ async def _generate(request: Request) -> Response:
             end = _Once(lambda: (proxy.fair.finish(turn), release()))
             try:
                 response = await _forward(
-                    proxy, "POST", request.url.path, raw, on_stream_end=end, stop=turn.stop
+                    proxy, "POST", request.url.path, checked, on_stream_end=end, stop=turn.stop
                 )
                 streaming = isinstance(response, _UpstreamStream)  # its turn ends with it
                 return response
@@ -570,7 +553,7 @@ async def _generate(request: Request) -> Response:
                     end()
 
         async def ask_model() -> Response:
-            return await _forward(proxy, "POST", request.url.path, raw, on_stream_end=release)
+            return await _forward(proxy, "POST", request.url.path, checked, on_stream_end=release)
 
         return await proxy.fair.run(proxy.identity(request), ask_model, wait_until=wait_until)
     except TimeoutError:
