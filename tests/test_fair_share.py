@@ -16,7 +16,9 @@ from enterprise_ai.fair_share import (
     BUSY_SECONDS,
     HALF_LIFE_S,
     LONG_ANSWER_S,
+    MAX_HOLD_S,
     MAX_STOPS,
+    SHORT_TOKENS,
     FairShare,
 )
 
@@ -265,5 +267,134 @@ def test_one_long_answer_counts_as_a_loop_once_it_has_run_for_long() -> None:
         assert long.starts == 2  # sent again once the person has the answer
         long.release.set()
         assert await writing == "long"
+
+    run(scenario)
+
+
+# Rule 5: short questions first ------------------------------------------------------------
+
+SHORT, LONG = SHORT_TOKENS, SHORT_TOKENS + 1
+
+
+async def poke(fair: FairShare) -> None:
+    """Change the queue without running anything: a request arrives, is held, and gives up."""
+    arriving = asyncio.ensure_future(fair.wait_turn("poke", tokens=LONG))
+    await settle()
+    arriving.cancel()
+    await settle()
+
+
+def test_a_short_question_goes_before_longer_requests_that_came_first() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=1, clock=clock)
+        first, long, short = Job("first", log), Job("long", log), Job("short", log)
+        running = asyncio.ensure_future(fair.run("a", first, tokens=LONG))
+        await settle()
+        waiting_long = asyncio.ensure_future(fair.run("b", long, tokens=LONG))
+        await settle()
+        waiting_short = asyncio.ensure_future(fair.run("c", short, tokens=SHORT))
+        await settle()
+        assert fair.stopped_total == 1  # the first long one made room (rule 5) ...
+        for job in (short, long, first):
+            job.release.set()
+        await asyncio.gather(running, waiting_long, waiting_short)
+        assert log.index("start short") < log.index("start long")
+        assert first.starts == 2  # ... and was sent again after the short one
+
+    run(scenario)
+
+
+def test_longer_requests_wait_while_a_short_one_is_written_but_not_for_ever() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        short, long, late = Job("short", log), Job("long", log), Job("late", log)
+        asking = asyncio.ensure_future(fair.run("a", short, tokens=SHORT))
+        await settle()
+        waiting = asyncio.ensure_future(fair.run("b", long, tokens=LONG))
+        await settle()
+        assert long.starts == 0 and fair.running == 1  # free slots, yet it waits
+        short.release.set()
+        await asking
+        await settle()
+        assert long.starts == 1  # the short answer is out: its turn
+        # A short question that takes unusually long holds the others MAX_HOLD_S at most.
+        slow_short = Job("slow short", log)
+        asking = asyncio.ensure_future(fair.run("c", slow_short, tokens=SHORT))
+        await settle()
+        waiting_late = asyncio.ensure_future(fair.run("d", late, tokens=LONG))
+        await settle()
+        assert late.starts == 0
+        clock.now += MAX_HOLD_S
+        await poke(fair)  # any change in the queue looks again
+        await settle()
+        assert late.starts == 1
+        for job in (slow_short, long, late):
+            job.release.set()
+        await asyncio.gather(asking, waiting, waiting_late)
+
+    run(scenario)
+
+
+def test_a_streams_turn_is_never_stopped_for_a_short_question() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        stream = await fair.wait_turn("streamer", may_stop=True, tokens=LONG)  # resends=False
+        plain, short = Job("plain", log), Job("short", log)
+        writing = asyncio.ensure_future(fair.run("writer", plain, tokens=LONG))
+        await settle()
+        asking = asyncio.ensure_future(fair.run("asker", short, tokens=SHORT))
+        await settle()
+        assert not stream.stop.is_set()  # a person's stream goes on
+        assert fair.stopped_total == 1 and plain.starts == 1  # the plain one made room
+        short.release.set()
+        await asking
+        await settle()
+        assert plain.starts == 2
+        plain.release.set()
+        await writing
+        fair.finish(stream)
+
+    run(scenario)
+
+
+def test_a_loops_short_requests_get_no_short_question_priority() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        await make_busy(fair, clock, "flood")
+        person, flood = Job("person", log), Job("flood", log)
+        writing = asyncio.ensure_future(fair.run("person", person, tokens=LONG))
+        await settle()
+        flooding = asyncio.ensure_future(fair.run("flood", flood, tokens=SHORT))
+        await settle()
+        assert fair.stopped_total == 0 and person.starts == 1  # not stopped for a loop
+        assert flood.starts == 0  # and the loop still waits for the gaps (rule 3)
+        person.release.set()
+        flood.release.set()
+        await asyncio.gather(writing, flooding)
+
+    run(scenario)
+
+
+def test_a_request_started_during_a_short_question_is_not_stopped_for_it() -> None:
+    async def scenario() -> None:
+        clock, log = Clock(), []
+        fair = FairShare(slots=4, clock=clock)
+        short, long = Job("short", log), Job("long", log)
+        asking = asyncio.ensure_future(fair.run("a", short, tokens=SHORT))
+        await settle()
+        waiting = asyncio.ensure_future(fair.run("b", long, tokens=LONG))
+        await settle()
+        clock.now += MAX_HOLD_S  # held long enough: it starts beside the short one
+        await poke(fair)
+        await settle()
+        assert long.starts == 1 and fair.stopped_total == 0
+        short.release.set()
+        long.release.set()
+        await asyncio.gather(asking, waiting)
+        assert long.starts == 1
 
     run(scenario)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 from typing import Any
 
@@ -10,11 +11,13 @@ import openai
 import pytest
 from pydantic import BaseModel
 
+from enterprise_ai.fair_share import SHORT_TOKENS
 from enterprise_ai.request_rules import (
     ALLOWED_FIELDS,
     MAX_NESTING,
     RequestRefused,
     check_request,
+    expected_tokens,
     nesting_depth,
 )
 
@@ -213,3 +216,32 @@ def test_nesting_is_measured_without_recursion_and_refused_past_the_limit() -> N
     assert refused.value.code == "nesting_too_deep"
     assert f"nested {MAX_NESTING + 1} levels" in refused.value.message
     check_request(CHAT, {**GOOD, "metadata": _nested(MAX_NESTING - 1)}, MODELS)
+
+
+def test_doctests_pass() -> None:
+    from enterprise_ai import request_rules
+
+    assert doctest.testmod(request_rules).failed == 0
+
+
+def test_a_quick_question_is_short_and_a_grounded_answer_is_not() -> None:
+    from enterprise_ai import kb, support
+
+    quick = {
+        **GOOD,
+        "messages": [
+            {"role": "system", "content": "You are the support assistant of Isar Cycles."},
+            {"role": "user", "content": "In two sentences: how do I charge my e-bike?"},
+        ],
+        "max_tokens": 60,
+    }
+    question = "How do I charge my e-bike?"
+    grounded = {
+        **GOOD,
+        "messages": support.build_messages(question, kb.search(question, k=3)),
+        "max_tokens": 100,
+    }
+    assert expected_tokens(quick) <= SHORT_TOKENS < expected_tokens(grounded)
+    assert expected_tokens(GOOD) > SHORT_TOKENS  # no max_tokens: it may fill the context
+    many = {**quick, "max_tokens": 4000, "max_completion_tokens": 20}
+    assert expected_tokens(many) > SHORT_TOKENS  # either may be used: the larger counts

@@ -23,6 +23,13 @@ The rule, in the order :class:`FairShare` applies it:
    longer wait), at most :data:`MAX_STOPS` times, so a loop still finishes in a room that never
    goes quiet. A stream cannot be sent again once it has begun: the class server cuts a busy
    learner's stream with a message instead (``wait_turn(..., may_stop=True)``).
+5. Short questions first. A request expected to need at most :data:`SHORT_TOKENS` tokens
+   (prompt and answer; module 00's chat question) is *short*. Among ordinary learners it goes
+   first; while it is being written, longer requests do not start (unless they have waited
+   :data:`MAX_HOLD_S` already), and running longer plain requests of other learners are
+   stopped and sent again like a loop's (at most :data:`MAX_STOPS` times). A person's stream
+   is never stopped for this. So a quick question is written at the speed of an idle model,
+   and the longer answers, which take seconds anyway, absorb the wait.
 
 Nothing here knows about HTTP: :mod:`enterprise_ai.serve` calls :meth:`FairShare.run` with the
 forwarding coroutine, and :meth:`FairShare.wait_turn` / :meth:`FairShare.finish` for streams.
@@ -40,7 +47,16 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-__all__ = ["BUSY_SECONDS", "HALF_LIFE_S", "LONG_ANSWER_S", "MAX_STOPS", "FairShare", "Turn"]
+__all__ = [
+    "BUSY_SECONDS",
+    "HALF_LIFE_S",
+    "LONG_ANSWER_S",
+    "MAX_HOLD_S",
+    "MAX_STOPS",
+    "SHORT_TOKENS",
+    "FairShare",
+    "Turn",
+]
 
 #: Recent model time after which a learner counts as busy. A person asks a question, reads the
 #: answer for a minute and asks again: a few seconds (a grounded answer takes about 3 s). A loop
@@ -55,6 +71,11 @@ HALF_LIFE_S = 60.0
 LONG_ANSWER_S = 30.0
 #: How often one request may be stopped for an ordinary learner before it runs to its end.
 MAX_STOPS = 2
+#: Requests expected to need at most this many tokens, prompt and answer, are short (rule 5).
+#: Module 00's chat question is about 110; a triage or a grounded answer several hundred.
+SHORT_TOKENS = 256
+#: A longer request held back for short ones starts anyway after waiting this long.
+MAX_HOLD_S = 5.0
 
 T = TypeVar("T")
 
@@ -66,6 +87,9 @@ class Turn:
     learner: Hashable
     may_stop: bool
     order: int
+    resends: bool = False  # the caller sends the request again when it is stopped (run does)
+    short: bool = False  # expected to need at most SHORT_TOKENS tokens (rule 5)
+    queued: float = 0.0
     started: float = 0.0
     stops: int = 0
     busy: bool = False  # decided when it starts, again whenever the queue changes
@@ -117,7 +141,12 @@ class FairShare:
     # What the class server calls ------------------------------------------------------------
 
     async def run(
-        self, learner: Hashable, job: Callable[[], Awaitable[T]], *, wait_until: float | None = None
+        self,
+        learner: Hashable,
+        job: Callable[[], Awaitable[T]],
+        *,
+        wait_until: float | None = None,
+        tokens: int | None = None,
     ) -> T:
         """Run ``job()`` in ``learner``'s turn; if the turn is stopped, run it again later.
 
@@ -126,11 +155,14 @@ class FairShare:
         Args:
             wait_until: The event loop's time (``loop.time()``) after which waiting for a turn,
                 first or again, raises :class:`TimeoutError`. Running time does not count.
+            tokens: The request's expected size, prompt and answer (None: unknown, not short).
         """
         stops = 0
         while True:
             async with asyncio.timeout_at(wait_until):
-                turn = await self.wait_turn(learner, may_stop=stops < MAX_STOPS)
+                turn = await self.wait_turn(
+                    learner, may_stop=stops < MAX_STOPS, resends=stops < MAX_STOPS, tokens=tokens
+                )
             task = asyncio.ensure_future(job())
             stopped = asyncio.ensure_future(turn.stop.wait())
             try:
@@ -149,9 +181,30 @@ class FairShare:
                 return task.result()
             stops += 1
 
-    async def wait_turn(self, learner: Hashable, *, may_stop: bool = False) -> Turn:
-        """Wait until ``learner`` may use the model; call :meth:`finish` with the turn after."""
-        turn = Turn(learner, may_stop=may_stop, order=next(self._order))
+    async def wait_turn(
+        self,
+        learner: Hashable,
+        *,
+        may_stop: bool = False,
+        resends: bool = False,
+        tokens: int | None = None,
+    ) -> Turn:
+        """Wait until ``learner`` may use the model; call :meth:`finish` with the turn after.
+
+        Args:
+            may_stop: The turn may be stopped while its learner is busy (``turn.stop`` is set).
+            resends: The caller sends the request again when stopped, so it may also be stopped
+                for a short question (rule 5). A stream cannot be, so it passes False.
+            tokens: The request's expected size, prompt and answer (None: unknown, not short).
+        """
+        turn = Turn(
+            learner,
+            may_stop=may_stop,
+            order=next(self._order),
+            resends=resends and may_stop,
+            short=tokens is not None and tokens <= SHORT_TOKENS,
+            queued=self._clock(),
+        )
         self._waiting.append(turn)
         self._dispatch()
         try:
@@ -209,24 +262,45 @@ class FairShare:
             busy = self.is_busy(nxt.learner)
             if busy and (ordinary_waiting or any(not t.busy for t in self._running)):
                 break  # rule 3: loops fill the gaps only
+            held = now - nxt.queued < MAX_HOLD_S
+            if not nxt.short and held and any(self._quick(t) for t in self._running):
+                break  # rule 5: a short question is being written; longer ones wait for it
             self._waiting.remove(nxt)
             nxt.busy = busy
             nxt.started = now
             self._running.append(nxt)
             nxt.granted.set_result(None)
             ordinary_waiting = any(not self.is_busy(t.learner) for t in self._waiting)
-        for turn in self._running:  # rule 4
-            if not (turn.busy and turn.may_stop) or turn.stop.is_set():
+        quick = [t for t in self._waiting + self._running if self._quick(t)]
+        for turn in self._running:
+            if not turn.may_stop or turn.stop.is_set():
                 continue
-            others_ordinary = ordinary_waiting or any(
-                not other.busy and other.learner != turn.learner for other in self._running
-            )
-            if others_ordinary:
+            if turn.busy:  # rule 4
+                others_ordinary = ordinary_waiting or any(
+                    not other.busy and other.learner != turn.learner for other in self._running
+                )
+                stop = others_ordinary
+            else:  # rule 5: for a short question that came while this one was written
+                stop = turn.resends and not turn.short
+                stop = stop and any(
+                    other.learner != turn.learner and other.queued >= turn.started
+                    for other in quick
+                )
+            if stop:
                 turn.stop.set()
                 self.stopped_total += 1
 
-    def _rank(self, turn: Turn) -> tuple[bool, float, int]:
-        return (self.is_busy(turn.learner), self.recent_seconds(turn.learner), turn.order)
+    def _quick(self, turn: Turn) -> bool:
+        """A short question of an ordinary learner: rule 5 makes room for it."""
+        return turn.short and not self.is_busy(turn.learner)
+
+    def _rank(self, turn: Turn) -> tuple[bool, bool, float, int]:
+        return (
+            self.is_busy(turn.learner),
+            not turn.short,
+            self.recent_seconds(turn.learner),
+            turn.order,
+        )
 
     def _forget_faded(self, now: float) -> None:
         """Drop learners whose model time has faded to nothing (keeps the table small)."""

@@ -25,6 +25,7 @@ error in the OpenAI shape.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_NESTING",
     "RequestRefused",
     "check_request",
+    "expected_tokens",
     "nesting_depth",
 ]
 
@@ -174,6 +176,26 @@ def check_request(path: str, body: dict[str, Any], models: frozenset[str]) -> No
             f"The request offers {len(tools)} tools; the OpenAI API accepts at most {MAX_TOOLS}. "
             "Offer only the tools this step needs (a small model routes better with few anyway)."
         )
+
+
+def expected_tokens(body: dict[str, Any]) -> int:
+    """A rough size of the request in tokens: what it may write plus what the model must read.
+
+    The class server's queue answers short questions first
+    (:data:`enterprise_ai.fair_share.SHORT_TOKENS`), so it needs a size before the model has
+    seen the request. The answer budget is the largest token field the body sets (without one
+    the model may fill its context window), so a request cannot pass for short by setting one
+    field low and another high; the text is the whole body at about four characters per
+    token, a rough but cheap rule for English. The schema and tools count too: they become
+    prompt text and grammar.
+
+    >>> expected_tokens({"model": "m", "messages": [{"role": "user", "content": "Hi"}],
+    ...                  "max_tokens": 60})
+    80
+    """
+    budgets = [body[name] for name in _TOKEN_FIELDS if isinstance(body.get(name), int)]
+    answer = max(budgets) if budgets else MAX_ANSWER_TOKENS  # the larger may be the one used
+    return answer + len(json.dumps(body)) // 4
 
 
 def _check_model(model: Any, models: frozenset[str]) -> None:

@@ -68,7 +68,7 @@ from enterprise_ai.adapter import AsyncLocalAdapterTransport
 from enterprise_ai.config import is_loopback_host, mask_secret
 from enterprise_ai.errors import CourseError, PortInUseError
 from enterprise_ai.fair_share import FairShare
-from enterprise_ai.request_rules import RequestRefused, check_request
+from enterprise_ai.request_rules import RequestRefused, check_request, expected_tokens
 
 __all__ = ["ApiKeyRequiredError", "ClassroomServer", "is_loopback_host", "serve", "start_server"]
 
@@ -540,7 +540,9 @@ async def _generate(request: Request) -> Response:
         if body.get("stream") is True:
             # A stream cannot be sent again once it has begun: a busy learner's is cut instead.
             async with asyncio.timeout_at(wait_until):
-                turn = await proxy.fair.wait_turn(proxy.identity(request), may_stop=True)
+                turn = await proxy.fair.wait_turn(
+                    proxy.identity(request), may_stop=True, tokens=expected_tokens(body)
+                )
             end = _Once(lambda: (proxy.fair.finish(turn), release()))
             try:
                 response = await _forward(
@@ -555,7 +557,9 @@ async def _generate(request: Request) -> Response:
         async def ask_model() -> Response:
             return await _forward(proxy, "POST", request.url.path, checked, on_stream_end=release)
 
-        return await proxy.fair.run(proxy.identity(request), ask_model, wait_until=wait_until)
+        return await proxy.fair.run(
+            proxy.identity(request), ask_model, wait_until=wait_until, tokens=expected_tokens(body)
+        )
     except TimeoutError:
         return _queue_timeout()
     finally:
