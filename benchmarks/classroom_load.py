@@ -38,6 +38,7 @@ attacker got back and a check of the server's log.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import multiprocessing
 import os
 import random
@@ -55,7 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from machine import ROOT, describe_machine, load_average
+from machine import ROOT, describe_machine, git_commit, load_average
 from results_file import markdown_table, replace_section
 
 KINDS = ("chat", "triage", "support")
@@ -679,6 +680,7 @@ def hostile_section(
     requests: int,
     think_seconds: float,
     title: str = HOSTILE_TITLE,
+    first_seed: int = 7,
 ) -> list[str]:
     """The Markdown lines of the hostile runs' RESULTS.md section.
 
@@ -711,7 +713,9 @@ def hostile_section(
         "four attackers work through the whole run, each from its own address and in a process "
         "of its own (in a room they sit at other machines). The p95 figures of all runs together "
         f"rest on {chat_sent} chat requests per condition. The load average (1/5/15 min) before "
-        "and after each run shows how busy the shared machine was.",
+        "and after each run shows how busy the shared machine was. Seeds (who asks what, and "
+        f"when) {first_seed} to {first_seed + len(controls) - 1}; run "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {git_commit()}.",
         "",
         f"Goals: no failed learner request, and the chat p95 with attackers at most "
         f"{HOSTILE_SLOWDOWN_GOAL:.0%} of the quiet {BASELINE_CHAT_P95_S} s of the issue "
@@ -787,6 +791,13 @@ def main(argv: list[str] | None = None) -> int:
         help="with --hostile: pairs of runs (control, attacked), pooled for a steadier p95",
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="with --hostile: the first pair's seed (the next pairs add 1); another seed is "
+        "another class (who asks what, and when)",
+    )
+    parser.add_argument(
         "--flood",
         choices=sorted(FLOODS),
         default="short",
@@ -814,7 +825,7 @@ def main(argv: list[str] | None = None) -> int:
                     requests=args.requests,
                     duration=args.duration,
                     think_seconds=args.think,
-                    seed=7 + repeat,
+                    seed=args.seed + repeat,
                     hostile=hostile,
                     flood=args.flood,
                 )
@@ -832,6 +843,7 @@ def main(argv: list[str] | None = None) -> int:
             requests=args.requests,
             think_seconds=args.think,
             title=FLOODS[args.flood][0],
+            first_seed=args.seed,
         )
         print("\n".join(lines))
         replace_section(args.output, FLOODS[args.flood][0], lines)

@@ -18,7 +18,9 @@ of it: a Starlette app served by uvicorn, on the room's network. The proxy
   the model writes next is decided by :class:`~enterprise_ai.fair_share.FairShare`: a person's
   question before a loop's next item, and a loop's running request is stopped and sent again
   later when someone else asks (on a CPU, answers written at once share the cores); a loop's
-  stream, which cannot be sent again, is cut with an error event that says why;
+  stream, which cannot be sent again, is cut with an error event that says why. Among people,
+  a short question goes first and is written alone (its size from
+  :func:`~enterprise_ai.request_rules.expected_tokens`);
 - bounds what a client can hold: :data:`MAX_BODY_BYTES` per body (413), request headers of
   at most 16 KB that must arrive within :data:`HEADER_TIMEOUT_S`, a body within
   :data:`BODY_TIMEOUT_S`, :data:`MAX_CONNECTIONS_PER_CLIENT` connections per address, and a
