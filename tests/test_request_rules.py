@@ -245,3 +245,82 @@ def test_a_quick_question_is_short_and_a_grounded_answer_is_not() -> None:
     assert expected_tokens(GOOD) > SHORT_TOKENS  # no max_tokens: it may fill the context
     many = {**quick, "max_tokens": 4000, "max_completion_tokens": 20}
     assert expected_tokens(many) > SHORT_TOKENS  # either may be used: the larger counts
+
+
+@pytest.mark.parametrize(
+    "path, body, fix",
+    [
+        (CHAT, {**GOOD, "messages": []}, "non-empty list"),
+        (CHAT, {**GOOD, "messages": "hi"}, "non-empty list"),
+        (CHAT, {**GOOD, "messages": [{"role": "root", "content": "hi"}]}, "needs a role"),
+        (CHAT, {**GOOD, "messages": [{"role": "user", "content": None}]}, "has no content"),
+        (
+            CHAT,
+            {
+                **GOOD,
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [{"type": "image_url", "image_url": {"url": "file:///x"}}],
+                    }
+                ],
+            },
+            "reads text only",
+        ),
+        (RESPONSES, {"model": MODEL, "input": []}, "non-empty list"),
+        (RESPONSES, {"model": MODEL, "input": 12345}, "input must be text"),
+        (
+            RESPONSES,
+            {
+                "model": MODEL,
+                "input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}],
+            },
+            "reads text only",
+        ),
+        (CHAT, {**GOOD, "logit_bias": [[0, False]]}, "list form"),
+        (CHAT, {**GOOD, "logit_bias": {"2": -1000}}, "(-100 to 100)"),
+        (CHAT, {**GOOD, "tools": "all"}, "list of tools"),
+        (
+            CHAT,
+            {**GOOD, "tools": [{"type": "function", "function": {"name": "f", "parameters": "x"}}]},
+            "JSON schema object",
+        ),
+        (CHAT, {**GOOD, "tools": [{"type": "function", "function": {}}]}, "with a name"),
+        (
+            RESPONSES,
+            {
+                "model": MODEL,
+                "input": "List names.",
+                "text": {
+                    "format": {
+                        "type": "json_schema",
+                        "name": "n",
+                        "schema": {"type": "array", "minItems": 100_000},
+                    }
+                },
+            },
+            "no answer could fit",
+        ),
+    ],
+)
+def test_malformed_parts_the_model_reads_are_refused(path: str, body: dict, fix: str) -> None:
+    with pytest.raises(RequestRefused) as refused:
+        check_request(path, body, MODELS)
+    assert refused.value.status == 400
+    assert fix in refused.value.message
+
+
+def test_a_tool_call_history_passes() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "get_order", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "Where is order 17?"}]},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "shipped"},
+    ]
+    check_request(CHAT, {**GOOD, "messages": messages, "tools": [TOOL]}, MODELS)
+    items = [
+        {"role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
+        {"type": "function_call", "call_id": "c1", "name": "get_order", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "shipped"},
+    ]
+    check_request(RESPONSES, {"model": MODEL, "input": items}, MODELS)

@@ -170,12 +170,115 @@ def check_request(path: str, body: dict[str, Any], models: frozenset[str]) -> No
             f"stop has {len(stop)} sequences; the OpenAI API accepts at most "
             f"{MAX_STOP_SEQUENCES}. Keep the {MAX_STOP_SEQUENCES} that matter most."
         )
+    _check_shape(path, body)
     tools = body.get("tools")
     if isinstance(tools, list) and len(tools) > MAX_TOOLS:
         raise RequestRefused(
             f"The request offers {len(tools)} tools; the OpenAI API accepts at most {MAX_TOOLS}. "
             "Offer only the tools this step needs (a small model routes better with few anyway)."
         )
+
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_MINIMUMS = ("minItems", "minLength", "minProperties")
+
+
+def _check_shape(path: str, body: dict[str, Any]) -> None:
+    """The parts the model reads must have the API's shape: a malformed one used to reach the
+    adapter or llama.cpp and come back as a 500, or as an answer to nothing."""
+    if path == "/v1/chat/completions":
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise RequestRefused(
+                'messages must be a non-empty list, e.g. [{"role": "user", "content": "Hello"}].',
+                code="invalid_messages",
+            )
+        for number, message in enumerate(messages):
+            if not isinstance(message, dict) or message.get("role") not in _ROLES:
+                raise RequestRefused(
+                    f"messages[{number}] needs a role: one of {', '.join(sorted(_ROLES))}.",
+                    code="invalid_messages",
+                )
+            content = message.get("content")
+            if content is None and not message.get("tool_calls"):
+                raise RequestRefused(
+                    f"messages[{number}] has no content; give it text (only an assistant "
+                    "message with tool_calls may leave it out).",
+                    code="invalid_messages",
+                )
+            _check_parts(content, f"messages[{number}].content")
+    if path == "/v1/responses":
+        given = body.get("input")
+        if not (isinstance(given, str) and given) and not (isinstance(given, list) and given):
+            raise RequestRefused(
+                "input must be text or a non-empty list of input items, e.g. input='Hello'.",
+                code="invalid_input",
+            )
+        if isinstance(given, list):
+            for number, item in enumerate(given):
+                if isinstance(item, dict):
+                    _check_parts(item.get("content"), f"input[{number}].content")
+    logit_bias = body.get("logit_bias")
+    if logit_bias is not None and not isinstance(logit_bias, dict):
+        raise RequestRefused(
+            'logit_bias must be an object of token id to bias, e.g. {"2": -100}; '
+            "llama.cpp's list form is not part of the OpenAI API."
+        )
+    if isinstance(logit_bias, dict):
+        for token, bias in logit_bias.items():
+            _check_range(f"logit_bias[{token!r}]", bias, -100, 100)
+    tools = body.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise RequestRefused("tools must be a list of tools.", code="invalid_tools")
+    for number, tool in enumerate(tools or []):
+        function = tool.get("function", tool) if isinstance(tool, dict) else None
+        parameters = function.get("parameters", {}) if isinstance(function, dict) else None
+        named = isinstance(function, dict) and isinstance(function.get("name"), str)
+        if not named or not isinstance(parameters, dict):
+            raise RequestRefused(
+                f"tools[{number}] must be a function with a name and, if it has parameters, a "
+                'JSON schema object, e.g. {"type": "function", "function": {"name": "get_order", '
+                '"parameters": {"type": "object", "properties": {}}}}.',
+                code="invalid_tools",
+            )
+    _check_minimums(body)
+
+
+def _check_parts(content: Any, where: str) -> None:
+    """The class server's model reads text only: images, audio and files are refused."""
+    if content is None or isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise RequestRefused(f"{where} must be text or a list of text parts.")
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind not in ("text", "input_text", "output_text", "refusal"):
+            raise RequestRefused(
+                f"{where} has a part of type {kind!r}. The model on this class server reads text "
+                "only: send the text itself (images, audio and files need a model that reads "
+                "them, e.g. on Azure OpenAI).",
+                code="unsupported_content",
+            )
+
+
+def _check_minimums(body: dict[str, Any]) -> None:
+    """A schema that asks for more than the model can write can only fail: refuse it first."""
+    stack: list[Any] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in _MINIMUMS:
+                value = node.get(key)
+                if isinstance(value, int) and value > MAX_ANSWER_TOKENS:
+                    raise RequestRefused(
+                        f"A JSON schema in the request asks for {key}={value}; the model writes "
+                        f"at most {MAX_ANSWER_TOKENS} tokens, so no answer could fit. Ask for "
+                        "fewer (a schema for an answer should need a few hundred tokens).",
+                        code="unsatisfiable_schema",
+                    )
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def expected_tokens(body: dict[str, Any]) -> int:
