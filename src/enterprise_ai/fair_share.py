@@ -72,7 +72,7 @@ LONG_ANSWER_S = 30.0
 #: How often one request may be stopped for an ordinary learner before it runs to its end.
 MAX_STOPS = 2
 #: Requests expected to need at most this many tokens, prompt and answer, are short (rule 5).
-#: Module 00's chat question is about 110; a triage or a grounded answer several hundred.
+#: Module 00's chat question is about 120; a triage or a grounded answer several hundred.
 SHORT_TOKENS = 256
 #: A longer request held back for short ones starts anyway after waiting this long.
 MAX_HOLD_S = 5.0

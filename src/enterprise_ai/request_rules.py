@@ -33,6 +33,8 @@ from typing import Any
 from openai.types.chat import completion_create_params
 from openai.types.responses import response_create_params
 
+from enterprise_ai.local_server import SLOT_CONTEXT_TOKENS
+
 __all__ = [
     "ALLOWED_FIELDS",
     "MAX_ANSWER_TOKENS",
@@ -43,8 +45,8 @@ __all__ = [
     "nesting_depth",
 ]
 
-#: Largest answer a request may ask for: a slot's whole context window (LocalServer's n_ctx).
-MAX_ANSWER_TOKENS = 4096
+#: Largest answer a request may ask for: a slot's whole context window.
+MAX_ANSWER_TOKENS = SLOT_CONTEXT_TOKENS
 #: Deepest JSON nesting accepted. A chat body with content parts is about 6 levels deep, a
 #: tool's schema nested 10 levels (OpenAI's own limit for structured outputs) about 30.
 MAX_NESTING = 64
